@@ -1,0 +1,1 @@
+//! engine — the saju engine (pure computation, no I/O). Filled by the engine issue.

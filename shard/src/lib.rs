@@ -1,0 +1,1 @@
+//! shard — the shard-per-core runtime. Filled by the foundation work.
