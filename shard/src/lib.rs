@@ -1,1 +1,33 @@
-//! shard — the shard-per-core runtime. Filled by the foundation work.
+//! shard — a share-nothing, shard-per-core runtime on monoio.
+//!
+//! One OS thread per shard, each with its own monoio runtime (io_uring by default, monoio's
+//! epoll driver as a fallback), optionally pinned to a CPU, owning its own state `S` built by a
+//! per-shard init closure. Shards talk only by message: [`Sharded::invoke_on`],
+//! [`Sharded::broadcast`] and [`Sharded::map_reduce`] push closures into the target shard's
+//! bounded mailbox and wake its runtime (no busy polling, no lock on any request path).
+//! [`Sharded::stop`] raises each shard's local [`Stop`] signal; what "stopping" means (stop
+//! accepting, drain, close) is up to the code running on the shard.
+//!
+//! It deliberately does NOT know about protocols, HTTP or the saju engine: it hands each shard
+//! its listeners ([`listener`]) and its messages, and the server crate does the rest.
+//!
+//! # Layout
+//! - [`builder`]: [`Builder`], [`Placement`], [`Driver`]; starts the shard threads.
+//! - [`sharded`]: the [`Sharded`] handle and cross-shard messages.
+//! - [`mailbox`]: the bounded, waker-driven per-shard queue behind the messages.
+//! - [`stop`]: a shard-local stop signal that many tasks can await.
+//! - [`listener`]: SO_REUSEPORT TCP/UDP sockets, one per shard, with SO_INCOMING_CPU.
+//! - [`routing`]: pure key → shard functions.
+//! - [`cpus`]: the CPUs this process may run on.
+
+pub mod builder;
+pub mod cpus;
+pub mod listener;
+pub mod mailbox;
+pub mod routing;
+pub mod sharded;
+pub mod stop;
+
+pub use builder::{Builder, Driver, DriverKind, Placement, ShardCtx};
+pub use sharded::{ShardError, Sharded};
+pub use stop::Stop;
