@@ -1,1 +1,14 @@
-//! proto — sans-IO protocol state machines (HTTP/1.1 today). Filled by the HTTP/1.1 work.
+//! proto — sans-IO protocol state machines for hypercube.
+//!
+//! Protocols here take bytes and `now: Instant` and hand back parsed messages, bytes to
+//! send and the next deadline. They never touch a socket, a clock, a runtime or a thread;
+//! that lives in the server's runtime glue. This is what lets every test run in memory,
+//! split at every byte offset and with a simulated clock.
+//!
+//! Deliberately NOT here: I/O, TLS, routing/handlers, `Date` header caching, HTTP/2,
+//! WebSocket upgrades (not yet), response streaming (bodies are whole `Bytes`).
+//!
+//! # Layout
+//! - [`http1`]: server side of an HTTP/1.1 connection ([`http1::Conn`]).
+
+pub mod http1;
