@@ -1,14 +1,34 @@
 //! hypercube — the saju server binary and its subcommands.
+//!
+//! `hypercube serve` runs the shard-per-core HTTP server; `chart` and `lunar` are offline tools
+//! over the same engine.
+//!
+//! # Layout
+//! - `config`: flags + TOML + env → [`config::Config`]; `logging`: tracing set-up.
+//! - `serve`: starts the shards, accept loops, signals and drain; `conn`: HTTP/1.1 glue between
+//!   a TCP stream and the sans-IO `proto::http1::Conn`.
+//! - `router`: the transport-neutral router; `api`: request schemas and handlers.
+//! - `state`, `stats`, `metrics`: per-shard state and counters, Prometheus text.
+//! - `cli`: the offline subcommands.
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod api;
 mod cli;
+mod config;
+mod conn;
+mod logging;
+mod metrics;
+mod router;
+mod serve;
+mod state;
+mod stats;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
-#[command(name = "hypercube", version, about = "Saju (four pillars) server and tools")]
+#[command(name = "hypercube", version = VERSION.as_str(), about = "Saju (four pillars) server and tools")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -16,14 +36,31 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the HTTP server (one shard per CPU).
+    Serve(Box<config::Settings>),
     /// Print one saju chart, or convert a CSV of birth times to pillars.
     Chart(cli::chart::ChartArgs),
     /// Convert between Gregorian and Korean (KASI) lunar dates.
     Lunar(cli::lunar::LunarArgs),
 }
 
+/// The engine's batch kernel in use (scalar until the SIMD kernels land).
+pub(crate) fn kernel_name() -> &'static str {
+    "scalar"
+}
+
+static VERSION: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{} (engine kernel: {})", env!("CARGO_PKG_VERSION"), kernel_name()));
+
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Serve(s) => match s.with_file().and_then(config::Settings::resolve) {
+            Ok(cfg) => serve::run(cfg),
+            Err(e) => {
+                eprintln!("hypercube serve: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Chart(a) => cli::chart::run(a),
         Command::Lunar(a) => cli::lunar::run(a),
     }

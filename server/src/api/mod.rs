@@ -1,0 +1,4 @@
+//! Request schemas and their handlers, independent of the transport.
+pub(crate) mod input;
+pub(crate) mod saju;
+pub(crate) mod saju_req;

@@ -1,0 +1,240 @@
+//! Server settings: flags, environment (`HYPERCUBE_*`) and an optional TOML file.
+//!
+//! One struct, [`Settings`], is both the clap flag set and the TOML schema, so the two cannot
+//! drift apart. Precedence: flag > environment > file > built-in default. Every field is
+//! documented in `hypercube serve --help`, and README's config table is generated from the same
+//! docs.
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// `hypercube serve` settings. Every one is optional; the default is given in its help.
+#[derive(clap::Args, Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub(crate) struct Settings {
+    /// TOML file with any of these settings (keys in snake_case, e.g. max_body_bytes = 65536).
+    #[arg(long, env = "HYPERCUBE_CONFIG")]
+    #[serde(skip)]
+    pub(crate) config: Option<PathBuf>,
+    /// Address to listen on (TCP; every shard binds it with SO_REUSEPORT). [default: 0.0.0.0:8080]
+    #[arg(long, env = "HYPERCUBE_LISTEN")]
+    pub(crate) listen: Option<SocketAddr>,
+    /// Number of shards (threads). [default: the CPUs in the process's affinity mask]
+    #[arg(long, env = "HYPERCUBE_SHARDS")]
+    pub(crate) shards: Option<usize>,
+    /// CPUs to pin shards to, e.g. "0-3,6"; shard i gets the i-th (wrapping). [default: the affinity mask]
+    #[arg(long, env = "HYPERCUBE_CPUS")]
+    pub(crate) cpus: Option<String>,
+    /// Pin each shard thread to one CPU (false: let the kernel schedule them). [default: true]
+    #[arg(long, env = "HYPERCUBE_PIN")]
+    pub(crate) pin: Option<bool>,
+    /// I/O driver: auto (io_uring, epoll if the ring is refused), io-uring, or epoll. [default: auto]
+    #[arg(long, env = "HYPERCUBE_DRIVER")]
+    pub(crate) driver: Option<DriverName>,
+    /// io_uring submission queue entries per shard. [default: 4096]
+    #[arg(long, env = "HYPERCUBE_RING_ENTRIES")]
+    pub(crate) ring_entries: Option<u32>,
+    /// listen(2) backlog per shard. [default: 4096]
+    #[arg(long, env = "HYPERCUBE_BACKLOG")]
+    pub(crate) backlog: Option<i32>,
+    /// Set SO_INCOMING_CPU on each pinned shard's listener. [default: true]
+    #[arg(long, env = "HYPERCUBE_INCOMING_CPU")]
+    pub(crate) incoming_cpu: Option<bool>,
+    /// Open connections per shard; past it a new connection gets 503 and is closed. [default: 100000]
+    #[arg(long, env = "HYPERCUBE_MAX_CONNS")]
+    pub(crate) max_conns: Option<usize>,
+    /// Largest request head (request line + headers) in bytes; larger → 431. [default: 16384]
+    #[arg(long, env = "HYPERCUBE_MAX_HEAD_BYTES")]
+    pub(crate) max_head_bytes: Option<usize>,
+    /// Most header fields in one request; more → 431. [default: 100]
+    #[arg(long, env = "HYPERCUBE_MAX_HEADERS")]
+    pub(crate) max_headers: Option<usize>,
+    /// Largest request body in bytes; larger → 413. [default: 1048576]
+    #[arg(long, env = "HYPERCUBE_MAX_BODY_BYTES")]
+    pub(crate) max_body_bytes: Option<usize>,
+    /// Time to receive a whole request head from its first byte; slower → 408. [default: 10s]
+    #[arg(long, env = "HYPERCUBE_HEADER_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) header_timeout: Option<Duration>,
+    /// Time to receive a request body once its head is in; slower → 408. [default: 30s]
+    #[arg(long, env = "HYPERCUBE_BODY_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) body_timeout: Option<Duration>,
+    /// Keep-alive idle time before an idle connection is closed. [default: 60s]
+    #[arg(long, env = "HYPERCUBE_IDLE_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) idle_timeout: Option<Duration>,
+    /// Pipelined requests read ahead of their responses per connection. [default: 16]
+    #[arg(long, env = "HYPERCUBE_MAX_PIPELINED")]
+    pub(crate) max_pipelined: Option<usize>,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take before the process exits. [default: 10s]
+    #[arg(long, env = "HYPERCUBE_DRAIN_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) drain_timeout: Option<Duration>,
+    /// On shutdown, how long an idle keep-alive connection may still deliver one last request
+    /// (answered with Connection: close) before it is closed. [default: 500ms]
+    #[arg(long, env = "HYPERCUBE_DRAIN_IDLE_GRACE", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) drain_idle_grace: Option<Duration>,
+    /// Log format: pretty or json. [default: pretty]
+    #[arg(long, env = "HYPERCUBE_LOG_FORMAT")]
+    pub(crate) log_format: Option<LogFormat>,
+    /// Log filter, e.g. "info" or "server=debug,info" (RUST_LOG syntax). [default: info]
+    #[arg(long, env = "HYPERCUBE_LOG")]
+    pub(crate) log: Option<String>,
+}
+
+/// I/O driver names accepted in flags and files.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum DriverName {
+    Auto,
+    IoUring,
+    Epoll,
+}
+
+/// Log output format.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Settings with every default filled in and checked.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub(crate) listen: SocketAddr,
+    pub(crate) shards: usize,
+    pub(crate) cpus: Vec<usize>,
+    pub(crate) pin: bool,
+    pub(crate) driver: DriverName,
+    pub(crate) ring_entries: u32,
+    pub(crate) backlog: i32,
+    pub(crate) incoming_cpu: bool,
+    pub(crate) max_conns: usize,
+    pub(crate) limits: proto::http1::Limits,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) drain_idle_grace: Duration,
+    pub(crate) log_format: LogFormat,
+    pub(crate) log: String,
+}
+
+macro_rules! overlay {
+    ($hi:expr, $lo:expr, $($f:ident),*) => { $( if $hi.$f.is_none() { $hi.$f = $lo.$f.clone(); } )* };
+}
+
+impl Settings {
+    /// Fill unset fields from the TOML file named by `config`, if any.
+    pub(crate) fn with_file(mut self) -> Result<Self, String> {
+        let Some(path) = self.config.clone() else { return Ok(self) };
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("config {}: {e}", path.display()))?;
+        let file: Self = toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
+        overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, max_conns,
+            max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout,
+            max_pipelined, drain_timeout, drain_idle_grace, log_format, log);
+        Ok(self)
+    }
+
+    /// Apply defaults and check ranges.
+    pub(crate) fn resolve(self) -> Result<Config, String> {
+        let cpus = match &self.cpus {
+            Some(list) => shard::cpus::parse_list(list)?,
+            None => shard::cpus::allowed(),
+        };
+        let shards = self.shards.unwrap_or(cpus.len());
+        if shards == 0 || shards > 1024 {
+            return Err(format!("shards must be 1..=1024, got {shards}"));
+        }
+        let limits = proto::http1::Limits {
+            max_head: self.max_head_bytes.unwrap_or(16 * 1024),
+            max_headers: self.max_headers.unwrap_or(100),
+            max_body: self.max_body_bytes.unwrap_or(1024 * 1024),
+            header_timeout: self.header_timeout.unwrap_or(Duration::from_secs(10)),
+            body_timeout: self.body_timeout.unwrap_or(Duration::from_secs(30)),
+            idle_timeout: self.idle_timeout.unwrap_or(Duration::from_secs(60)),
+            max_pipelined: self.max_pipelined.unwrap_or(16),
+        };
+        if limits.max_head < 256 || limits.max_pipelined == 0 || limits.max_headers == 0 {
+            return Err("max_head_bytes must be ≥ 256, max_pipelined and max_headers ≥ 1".into());
+        }
+        Ok(Config {
+            listen: self.listen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8080))),
+            shards,
+            cpus,
+            pin: self.pin.unwrap_or(true),
+            driver: self.driver.unwrap_or(DriverName::Auto),
+            ring_entries: self.ring_entries.unwrap_or(4096),
+            backlog: self.backlog.unwrap_or(4096),
+            incoming_cpu: self.incoming_cpu.unwrap_or(true),
+            max_conns: self.max_conns.unwrap_or(100_000).max(1),
+            limits,
+            drain_timeout: self.drain_timeout.unwrap_or(Duration::from_secs(10)),
+            drain_idle_grace: self.drain_idle_grace.unwrap_or(Duration::from_millis(500)),
+            log_format: self.log_format.unwrap_or(LogFormat::Pretty),
+            log: self.log.unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+/// Parse "250ms", "10s", "2m", "1h" or a bare number of seconds.
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?} (try 500ms, 10s, 2m)"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("bad duration unit in {s:?} (ms, s, m or h)")),
+    };
+    if !(0.0..=86_400.0 * 365.0).contains(&secs) {
+        return Err(format!("duration {s:?} out of range"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let s = String::deserialize(d)?;
+    parse_duration(&s).map(Some).map_err(serde::de::Error::custom)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("ten").is_err());
+        assert!(parse_duration("5d").is_err());
+    }
+
+    #[test]
+    fn file_fills_gaps_and_flags_win() {
+        let dir = std::env::temp_dir().join(format!("hc-cfg-{}", std::process::id()));
+        std::fs::write(&dir, "listen = \"127.0.0.1:9000\"\nshards = 3\nidle_timeout = \"5s\"\ndriver = \"epoll\"\n").unwrap();
+        let s = Settings { config: Some(dir.clone()), shards: Some(1), ..Default::default() };
+        let c = s.with_file().unwrap().resolve().unwrap();
+        std::fs::remove_file(&dir).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.shards, 1, "flag wins over file");
+        assert_eq!(c.limits.idle_timeout, Duration::from_secs(5));
+        assert_eq!(c.driver, DriverName::Epoll);
+        assert_eq!(c.limits.max_body, 1024 * 1024);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = std::env::temp_dir().join(format!("hc-cfg-bad-{}", std::process::id()));
+        std::fs::write(&dir, "lisen = \"x\"\n").unwrap();
+        let r = Settings { config: Some(dir.clone()), ..Default::default() }.with_file();
+        std::fs::remove_file(&dir).unwrap();
+        assert!(r.unwrap_err().contains("lisen"));
+    }
+}

@@ -1,0 +1,153 @@
+//! `hypercube serve`: start one shard per core, accept on every shard, stop gracefully.
+//!
+//! Shutdown: the first SIGTERM/SIGINT raises every shard's stop signal. Each shard then closes
+//! its listener (no new connections), marks itself draining (`/readyz` → 503), lets
+//! connections finish what they have read (answered with `Connection: close`), closes idle
+//! keep-alive connections at once, and waits for its connections up to the drain deadline. The
+//! process exits 0 when every shard is done. A second signal exits at once with status 130.
+use crate::config::{Config, DriverName};
+use crate::state::ShardState;
+use crate::{conn, logging};
+use shard::listener::{self, ListenOpts};
+use shard::{Builder, Driver, Placement, ShardCtx, Sharded};
+use std::cell::RefCell;
+use std::io;
+use std::process::ExitCode;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{error, info, warn};
+
+/// Per-shard state plus the listener the shard's accept loop takes at start.
+pub(crate) struct Boot {
+    listener: RefCell<Option<std::net::TcpListener>>,
+}
+
+/// Run the server until a signal stops it.
+pub(crate) fn run(cfg: Config) -> ExitCode {
+    logging::init(cfg.log_format, &cfg.log);
+    let sharded = match start(cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            error!(error = %e, "could not start");
+            return ExitCode::FAILURE;
+        }
+    };
+    let signals = sharded.clone();
+    if let Err(e) = watch_signals(move || signals.stop()) {
+        error!(error = %e, "could not install signal handlers");
+        sharded.stop();
+    }
+    let panicked = sharded.join();
+    if panicked > 0 {
+        error!(panicked, "shard threads panicked");
+        return ExitCode::FAILURE;
+    }
+    info!("stopped");
+    ExitCode::SUCCESS
+}
+
+/// Bind, start every shard, and return their handle (used by tests too).
+pub(crate) fn start(cfg: Config) -> io::Result<Sharded<ShardState>> {
+    let cfg = Arc::new(cfg);
+    // Port 0: pick one port that every shard then binds with SO_REUSEPORT.
+    let (addr, reserved) = listener::reserve(cfg.listen)?;
+    let placement = if cfg.pin { Placement::Pinned(cfg.cpus.clone()) } else { Placement::Unpinned };
+    let driver = match cfg.driver {
+        DriverName::Auto => Driver::Auto,
+        DriverName::IoUring => Driver::IoUring,
+        DriverName::Epoll => Driver::Epoll,
+    };
+    let (c1, c2) = (cfg.clone(), cfg.clone());
+    let sharded = Builder::new()
+        .shards(cfg.shards)
+        .placement(placement)
+        .driver(driver)
+        .ring_entries(cfg.ring_entries)
+        .name("hypercube")
+        .start(
+            move |ctx| {
+                let opts = ListenOpts { backlog: c1.backlog, incoming_cpu: ctx.cpu.filter(|_| c1.incoming_cpu) };
+                let l = listener::tcp(addr, opts).map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
+                let st = ShardState::new(ctx, c1.clone());
+                st.boot.listener.replace(Some(l));
+                Ok(st)
+            },
+            move |st, ctx| accept_loop(st, ctx, c2.clone()),
+        )?;
+    drop(reserved);
+    info!(%addr, shards = sharded.len(), "listening");
+    Ok(sharded)
+}
+
+impl Boot {
+    pub(crate) fn new() -> Self {
+        Self { listener: RefCell::new(None) }
+    }
+}
+
+async fn accept_loop(st: Rc<ShardState>, ctx: ShardCtx<ShardState>, cfg: Arc<Config>) {
+    let cpu = ctx.cpu.map_or_else(|| "none".to_string(), |c| c.to_string());
+    info!(shard = ctx.id, cpu = %cpu, driver = ctx.driver.as_str(), "shard started");
+    let Some(std_listener) = st.boot.listener.take() else { return };
+    let listener = match monoio::net::TcpListener::from_std(std_listener) {
+        Ok(l) => l,
+        Err(e) => {
+            error!(shard = ctx.id, error = %e, "listener");
+            return;
+        }
+    };
+    let stop = ctx.stop.waiter();
+    loop {
+        monoio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    if st.stats.conns_open.get() >= cfg.max_conns as u64 {
+                        monoio::spawn(conn::reject(st.clone(), stream));
+                    } else {
+                        st.conn_opened();
+                        monoio::spawn(conn::serve(st.clone(), ctx.stop.clone(), stream));
+                    }
+                }
+                Err(e) => {
+                    // EMFILE/ENFILE and friends: back off instead of spinning.
+                    warn!(shard = ctx.id, error = %e, "accept failed");
+                    monoio::time::sleep(Duration::from_millis(20)).await;
+                }
+            },
+            _ = stop.stopped() => break,
+        }
+    }
+    drop(listener);
+    st.set_draining();
+    st.cancel_reads();
+    let open = st.stats.conns_open.get();
+    info!(shard = ctx.id, open, "draining");
+    if monoio::time::timeout(cfg.drain_timeout, st.all_closed()).await.is_err() {
+        warn!(shard = ctx.id, open = st.stats.conns_open.get(), "drain deadline passed; closing the rest");
+    }
+    info!(shard = ctx.id, "shard stopped");
+}
+
+/// First SIGTERM/SIGINT: `on_first()`. Second: exit 130 at once.
+fn watch_signals(on_first: impl FnOnce() + Send + 'static) -> io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+    std::thread::Builder::new().name("signals".into()).spawn(move || {
+        let mut first = Some(on_first);
+        for sig in signals.forever() {
+            match first.take() {
+                Some(f) => {
+                    info!(signal = sig, "shutting down: draining connections (signal again to exit now)");
+                    f();
+                }
+                None => {
+                    warn!(signal = sig, "second signal: exiting now");
+                    std::process::exit(130);
+                }
+            }
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! What each shard owns: its stats, its drain flag, its connection count, and a handle to the
+//! other shards. Nothing here is shared between threads.
+use crate::config::Config;
+use crate::stats::{Snapshot, Stats};
+use shard::{DriverKind, Sharded};
+use std::cell::{Cell, RefCell};
+use std::sync::Arc;
+use std::task::Waker;
+
+/// One shard's state.
+pub(crate) struct ShardState {
+    pub(crate) id: usize,
+    pub(crate) cpu: Option<usize>,
+    pub(crate) driver: DriverKind,
+    pub(crate) cfg: Arc<Config>,
+    pub(crate) stats: Stats,
+    pub(crate) sharded: Sharded<ShardState>,
+    pub(crate) boot: crate::serve::Boot,
+    pub(crate) date: DateCache,
+    reads: RefCell<monoio::io::Canceller>,
+    draining: Cell<bool>,
+    idle_waker: RefCell<Option<Waker>>,
+}
+
+impl ShardState {
+    pub(crate) fn new(ctx: &shard::ShardCtx<Self>, cfg: Arc<Config>) -> Self {
+        Self {
+            id: ctx.id,
+            cpu: ctx.cpu,
+            driver: ctx.driver,
+            cfg,
+            stats: Stats::new(),
+            sharded: ctx.sharded.clone(),
+            boot: crate::serve::Boot::new(),
+            date: DateCache::default(),
+            reads: RefCell::new(monoio::io::Canceller::new()),
+            draining: Cell::new(false),
+            idle_waker: RefCell::new(None),
+        }
+    }
+
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        self.stats.snapshot(self.id, self.cpu, self.driver.as_str(), self.draining.get())
+    }
+
+    pub(crate) fn is_draining(&self) -> bool {
+        self.draining.get()
+    }
+
+    pub(crate) fn set_draining(&self) {
+        self.draining.set(true);
+    }
+
+    /// Handle for one cancelable connection read (see [`Self::cancel_reads`]).
+    pub(crate) fn read_cancel_handle(&self) -> monoio::io::CancelHandle {
+        self.reads.borrow().handle()
+    }
+
+    /// Cancel every pending connection read on this shard (at shutdown). Reads that already
+    /// received data complete normally, so nothing the kernel accepted is lost.
+    pub(crate) fn cancel_reads(&self) {
+        let c = self.reads.take();
+        self.reads.replace(c.cancel());
+    }
+
+    /// A connection opened.
+    pub(crate) fn conn_opened(&self) {
+        Stats::add(&self.stats.conns_open, 1);
+        Stats::add(&self.stats.conns_accepted, 1);
+    }
+
+    /// A connection closed; wakes the drain waiter when the last one goes.
+    pub(crate) fn conn_closed(&self) {
+        self.stats.conns_open.set(self.stats.conns_open.get().saturating_sub(1));
+        Stats::add(&self.stats.conns_closed, 1);
+        if self.stats.conns_open.get() == 0 {
+            if let Some(w) = self.idle_waker.borrow_mut().take() {
+                w.wake();
+            }
+        }
+    }
+
+    /// Resolves once no connection is open on this shard.
+    pub(crate) async fn all_closed(&self) {
+        std::future::poll_fn(|cx| {
+            if self.stats.conns_open.get() == 0 {
+                std::task::Poll::Ready(())
+            } else {
+                *self.idle_waker.borrow_mut() = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// The `Date` header value (RFC 9110 IMF-fixdate), formatted at most once per second per shard.
+#[derive(Default)]
+pub(crate) struct DateCache {
+    cached: RefCell<(u64, bytes::Bytes)>,
+}
+
+impl DateCache {
+    pub(crate) fn get(&self) -> bytes::Bytes {
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let mut c = self.cached.borrow_mut();
+        if c.0 != secs || c.1.is_empty() {
+            *c = (secs, bytes::Bytes::from(imf_fixdate(secs)));
+        }
+        c.1.clone()
+    }
+}
+
+/// Format unix seconds as `Sun, 06 Nov 1994 08:49:37 GMT`.
+pub(crate) fn imf_fixdate(secs: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        d,
+        MONTHS[(m - 1) as usize],
+        y,
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn imf_fixdate() {
+        assert_eq!(super::imf_fixdate(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(super::imf_fixdate(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(super::imf_fixdate(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+}

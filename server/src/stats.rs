@@ -1,0 +1,191 @@
+//! Per-shard statistics. Each shard owns one [`Stats`] (plain `Cell`s, no atomics, no locks);
+//! `/metrics` gathers a [`Snapshot`] from every shard with `map_reduce` and merges them.
+use hdrhistogram::Histogram;
+use std::cell::{Cell, RefCell};
+
+/// Routes as counted in metrics. `Protocol` is a request rejected by the HTTP layer before
+/// routing (400/408/413/431…), `Rejected` a connection refused at the connection limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouteId {
+    Healthz,
+    Readyz,
+    Metrics,
+    Saju,
+    NotFound,
+    Protocol,
+    Rejected,
+}
+
+impl RouteId {
+    pub(crate) const ALL: [Self; 7] =
+        [Self::Healthz, Self::Readyz, Self::Metrics, Self::Saju, Self::NotFound, Self::Protocol, Self::Rejected];
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Self::Healthz => "/healthz",
+            Self::Readyz => "/readyz",
+            Self::Metrics => "/metrics",
+            Self::Saju => "/v1/saju",
+            Self::NotFound => "unmatched",
+            Self::Protocol => "protocol_error",
+            Self::Rejected => "connection_limit",
+        }
+    }
+}
+
+/// Status codes counted individually; anything else is counted as "other".
+const STATUSES: [u16; 17] = [200, 204, 400, 404, 405, 408, 413, 415, 422, 429, 431, 500, 501, 503, 504, 505, 0];
+const NROUTES: usize = RouteId::ALL.len();
+const NSTATUS: usize = STATUSES.len();
+
+fn status_slot(status: u16) -> usize {
+    STATUSES.iter().position(|s| *s == status).unwrap_or(NSTATUS - 1)
+}
+
+/// One shard's counters.
+pub(crate) struct Stats {
+    pub(crate) conns_open: Cell<u64>,
+    pub(crate) conns_accepted: Cell<u64>,
+    pub(crate) conns_closed: Cell<u64>,
+    pub(crate) conns_rejected: Cell<u64>,
+    pub(crate) bytes_in: Cell<u64>,
+    pub(crate) bytes_out: Cell<u64>,
+    pub(crate) in_flight: Cell<u64>,
+    requests: RefCell<[[u64; NSTATUS]; NROUTES]>,
+    latency: RefCell<Histogram<u64>>,
+}
+
+impl Stats {
+    pub(crate) fn new() -> Self {
+        Self {
+            conns_open: Cell::new(0),
+            conns_accepted: Cell::new(0),
+            conns_closed: Cell::new(0),
+            conns_rejected: Cell::new(0),
+            bytes_in: Cell::new(0),
+            bytes_out: Cell::new(0),
+            in_flight: Cell::new(0),
+            requests: RefCell::new([[0; NSTATUS]; NROUTES]),
+            latency: RefCell::new(new_histogram()),
+        }
+    }
+
+    pub(crate) fn add(cell: &Cell<u64>, n: u64) {
+        cell.set(cell.get().wrapping_add(n));
+    }
+
+    /// Count one answered request and its latency in nanoseconds.
+    pub(crate) fn record(&self, route: RouteId, status: u16, nanos: u64) {
+        self.requests.borrow_mut()[route as usize][status_slot(status)] += 1;
+        let _ = self.latency.borrow_mut().record(nanos.clamp(1, MAX_NANOS));
+    }
+
+    /// Count a request answered without a latency sample (protocol errors, rejections).
+    pub(crate) fn count(&self, route: RouteId, status: u16) {
+        self.requests.borrow_mut()[route as usize][status_slot(status)] += 1;
+    }
+
+    pub(crate) fn snapshot(&self, shard: usize, cpu: Option<usize>, driver: &'static str, draining: bool) -> Snapshot {
+        Snapshot {
+            shards: vec![ShardCounters {
+                shard,
+                cpu,
+                driver,
+                draining,
+                open: self.conns_open.get(),
+                accepted: self.conns_accepted.get(),
+                closed: self.conns_closed.get(),
+                rejected: self.conns_rejected.get(),
+                bytes_in: self.bytes_in.get(),
+                bytes_out: self.bytes_out.get(),
+                in_flight: self.in_flight.get(),
+            }],
+            requests: *self.requests.borrow(),
+            latency: self.latency.borrow().clone(),
+        }
+    }
+}
+
+const MAX_NANOS: u64 = 3_600_000_000_000;
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_NANOS, 3).unwrap_or_else(|_| Histogram::new(3).expect("3 sigfig histogram"))
+}
+
+/// Connection and byte counters of one shard.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ShardCounters {
+    pub(crate) shard: usize,
+    pub(crate) cpu: Option<usize>,
+    pub(crate) driver: &'static str,
+    pub(crate) draining: bool,
+    pub(crate) open: u64,
+    pub(crate) accepted: u64,
+    pub(crate) closed: u64,
+    pub(crate) rejected: u64,
+    pub(crate) bytes_in: u64,
+    pub(crate) bytes_out: u64,
+    pub(crate) in_flight: u64,
+}
+
+/// Stats of one or more shards, mergeable, `Send`.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshot {
+    pub(crate) shards: Vec<ShardCounters>,
+    requests: [[u64; NSTATUS]; NROUTES],
+    pub(crate) latency: Histogram<u64>,
+}
+
+impl Snapshot {
+    pub(crate) fn empty() -> Self {
+        Self { shards: Vec::new(), requests: [[0; NSTATUS]; NROUTES], latency: new_histogram() }
+    }
+
+    pub(crate) fn merge(mut self, other: Self) -> Self {
+        self.shards.extend(other.shards);
+        for (a, b) in self.requests.iter_mut().zip(other.requests.iter()) {
+            for (x, y) in a.iter_mut().zip(b.iter()) {
+                *x += y;
+            }
+        }
+        let _ = self.latency.add(&other.latency);
+        self
+    }
+
+    /// Non-zero request counts as (route, status label, count).
+    pub(crate) fn requests(&self) -> impl Iterator<Item = (RouteId, String, u64)> + '_ {
+        RouteId::ALL.iter().flat_map(move |r| {
+            STATUSES.iter().enumerate().filter_map(move |(i, s)| {
+                let n = self.requests[*r as usize][i];
+                let label = if *s == 0 { "other".to_string() } else { s.to_string() };
+                (n > 0).then_some((*r, label, n))
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_merge_across_shards() {
+        let (a, b) = (Stats::new(), Stats::new());
+        a.record(RouteId::Healthz, 200, 1_000);
+        b.record(RouteId::Healthz, 200, 3_000);
+        b.record(RouteId::Saju, 422, 5_000);
+        b.count(RouteId::Protocol, 418);
+        let m = Snapshot::empty().merge(a.snapshot(0, None, "epoll", false)).merge(b.snapshot(1, Some(1), "io_uring", false));
+        let got: Vec<_> = m.requests().collect();
+        assert_eq!(
+            got,
+            vec![
+                (RouteId::Healthz, "200".into(), 2),
+                (RouteId::Saju, "422".into(), 1),
+                (RouteId::Protocol, "other".into(), 1)
+            ]
+        );
+        assert_eq!(m.latency.len(), 3);
+        assert_eq!(m.shards.len(), 2);
+    }
+}
