@@ -180,6 +180,8 @@ impl Conn {
         }
         slot.resp = Some(resp);
         self.last_activity = now;
+        // Write first: that frees slots, which may unpause parsing.
+        self.flush();
         self.advance(now);
         Ok(())
     }
@@ -278,6 +280,30 @@ impl Conn {
     }
 
     // ---- internals ----
+
+    #[cfg(test)]
+    pub(crate) fn buffered_input(&self) -> usize {
+        self.input.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        (self.slots.len(), self.ready.len())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn input_limit(&self) -> usize {
+        self.input_cap()
+    }
+
+    /// No request will be parsed after the ones already queued.
+    fn no_more_requests(&self) -> bool {
+        match self.read {
+            Read::Done => true,
+            Read::Head { .. } => self.eof && self.input.is_empty(),
+            Read::Body { .. } => false,
+        }
+    }
 
     fn paused(&self) -> bool {
         self.slots.len() >= self.limits.max_pipelined
@@ -479,7 +505,7 @@ impl Conn {
         while self.slots.front().is_some_and(|s| s.resp.is_some()) {
             let Some(slot) = self.slots.pop_front() else { break };
             self.next_send += 1;
-            let last = matches!(self.read, Read::Done) && self.slots.is_empty();
+            let last = self.no_more_requests() && self.slots.is_empty();
             let conn = if slot.close || last {
                 ConnHeader::Close
             } else if slot.keep_alive_echo {
