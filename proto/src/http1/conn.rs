@@ -204,13 +204,14 @@ impl Conn {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
+    /// (A timeout too large to represent as an `Instant` means "never".)
     pub fn deadline(&self) -> Option<Instant> {
         match &self.read {
             Read::Done => None,
-            Read::Body { started, .. } => Some(*started + self.limits.body_timeout),
-            Read::Head { started: Some(t) } => Some(*t + self.limits.header_timeout),
+            Read::Body { started, .. } => started.checked_add(self.limits.body_timeout),
+            Read::Head { started: Some(t) } => t.checked_add(self.limits.header_timeout),
             Read::Head { started: None } if self.slots.is_empty() && self.transmit().is_empty() => {
-                Some(self.last_activity + self.limits.idle_timeout)
+                self.last_activity.checked_add(self.limits.idle_timeout)
             }
             Read::Head { started: None } => None,
         }

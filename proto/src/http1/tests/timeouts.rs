@@ -136,3 +136,20 @@ fn handle_timeout_before_deadline_is_a_no_op() {
     h.recv_pump(GET);
     assert_eq!(h.seen.len(), 1);
 }
+
+#[test]
+fn huge_timeouts_mean_no_deadline() {
+    let l = Limits {
+        header_timeout: Duration::MAX,
+        body_timeout: Duration::MAX,
+        idle_timeout: Duration::MAX,
+        ..Limits::default()
+    };
+    let mut h = Harness::new(l);
+    assert_eq!(h.conn.deadline(), None);
+    h.feed(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n");
+    assert_eq!(h.conn.deadline(), None);
+    h.tick(1e9);
+    h.recv_pump(b"ok");
+    assert_eq!(h.seen.len(), 1);
+}
