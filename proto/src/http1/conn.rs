@@ -110,6 +110,8 @@ pub struct Conn {
     out: Vec<u8>,
     out_pos: usize,
     last_activity: Instant,
+    /// Latest `now` the glue gave us (for timers started by `start_shutdown`'s flush).
+    clock: Instant,
     eof: bool,
     draining: bool,
     error: Option<ProtoError>,
@@ -134,6 +136,7 @@ impl Conn {
             out: Vec::new(),
             out_pos: 0,
             last_activity: now,
+            clock: now,
             eof: false,
             draining: false,
             error: None,
@@ -148,6 +151,7 @@ impl Conn {
             return;
         }
         self.last_activity = now;
+        self.clock = now;
         if self.input.capacity() - self.input.len() < data.len() {
             self.input.reserve(data.len().max(4096));
         }
@@ -180,6 +184,7 @@ impl Conn {
         }
         slot.resp = Some(resp);
         self.last_activity = now;
+        self.clock = now;
         // Write first: that frees slots, which may unpause parsing.
         self.flush();
         self.advance(now);
@@ -208,6 +213,9 @@ impl Conn {
     pub fn deadline(&self) -> Option<Instant> {
         match &self.read {
             Read::Done => None,
+            // Waiting to send `100 Continue` behind in-flight responses: the client
+            // waits for us, so the body timer starts when the 100 goes out.
+            Read::Body { send_continue: true, .. } => None,
             Read::Body { started, .. } => started.checked_add(self.limits.body_timeout),
             Read::Head { started: Some(t) } => t.checked_add(self.limits.header_timeout),
             Read::Head { started: None } if self.slots.is_empty() && self.transmit().is_empty() => {
@@ -223,6 +231,7 @@ impl Conn {
             Some(d) if now >= d => {}
             _ => return,
         }
+        self.clock = now;
         match self.read {
             Read::Body { .. } => self.timeout(ProtoError::BodyTimeout),
             Read::Head { started: Some(_) } => self.timeout(ProtoError::HeaderTimeout),
@@ -272,6 +281,7 @@ impl Conn {
     /// a partial one is dropped, then the connection closes.
     pub fn peer_closed(&mut self, now: Instant) {
         self.eof = true;
+        self.clock = now;
         self.advance(now);
     }
 
@@ -520,8 +530,9 @@ impl Conn {
             }
         }
         if self.slots.is_empty() {
-            if let Read::Body { send_continue: send @ true, .. } = &mut self.read {
+            if let Read::Body { send_continue: send @ true, started, .. } = &mut self.read {
                 *send = false;
+                *started = self.clock;
                 self.out.extend_from_slice(CONTINUE);
             }
         }

@@ -114,9 +114,13 @@ fn expect_continue_waits_for_earlier_responses() {
     h.feed(GET1);
     h.feed(b"POST /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
     assert!(h.conn.transmit().is_empty(), "100 must not overtake the response to /1");
+    assert_eq!(h.conn.deadline(), None, "the client waits for us: no body timer yet");
     let (id, _) = h.conn.poll_request().expect("1");
+    h.at(50.0);
     h.conn.respond(id, Response::text(200, "one"), h.now).expect("respond");
     assert_eq!(String::from_utf8_lossy(h.conn.transmit()), text_200("one", None) + CONTINUE);
+    let body_timeout = Limits::default().body_timeout;
+    assert_eq!(h.conn.deadline(), Some(h.now + body_timeout), "body timer from the 100");
 }
 
 #[test]

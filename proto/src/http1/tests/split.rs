@@ -1,6 +1,8 @@
 //! Every corpus request fed whole, split at every offset, and byte by byte must give
 //! the same requests and the same output.
 
+use proptest::prelude::*;
+
 use super::super::{Limits, Version};
 use super::{run, text_200};
 
@@ -119,5 +121,44 @@ fn whole_corpus_concatenated_splits_everywhere() {
         let (s2, o2, _) = run(&l, &[&input[..i], &input[i..]]);
         assert_eq!(s2, seen, "split at {i}");
         assert_eq!(strip_continue(&o2), strip_continue(&out), "split at {i}");
+    }
+}
+
+/// Malformed inputs: whatever follows them is never read.
+const BAD: &[&[u8]] = &[
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
+    b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX",
+    b"GET / HTTP/1.1\r\nHost a\r\n\r\n",
+    b"GET / HTTP/2.0\r\n\r\n",
+];
+
+fn sequence() -> impl Strategy<Value = Vec<u8>> {
+    let good = prop::sample::select(vec![GET, HEAD, POST_CL, CHUNKED, PIPELINED, EXPECT]);
+    let item = prop_oneof![6 => good, 1 => prop::sample::select(BAD.to_vec())];
+    prop::collection::vec(item, 1..6).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any sequence of requests (good ones, possibly ending at a bad one), cut at any
+    /// handful of places, gives the same requests and output as fed whole.
+    #[test]
+    fn random_cuts_match_whole(input in sequence(), cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6)) {
+        let l = Limits::default();
+        let (seen, out, closed) = run(&l, &[&input]);
+        let mut points: Vec<usize> = cuts.iter().map(|c| c.index(input.len() + 1)).collect();
+        points.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut prev = 0;
+        for p in points {
+            chunks.push(&input[prev..p]);
+            prev = p;
+        }
+        chunks.push(&input[prev..]);
+        let (s2, o2, c2) = run(&l, &chunks);
+        prop_assert_eq!(s2, seen);
+        prop_assert_eq!(strip_continue(&o2), strip_continue(&out));
+        prop_assert_eq!(c2, closed);
     }
 }
