@@ -89,7 +89,12 @@ enum Read {
     /// Waiting for or inside a request head; `started` = when its first byte was seen.
     Head { started: Option<Instant> },
     /// Head parsed, reading its body since `started`.
-    Body { head: Head, kind: BodyKind, started: Instant, send_continue: bool },
+    Body {
+        head: Head,
+        kind: BodyKind,
+        started: Instant,
+        send_continue: bool,
+    },
     /// No more requests will be read: close once the queued responses are written.
     Done,
 }
@@ -172,13 +177,20 @@ impl Conn {
     /// Answer request `id` at `now`. May be called in any order; responses are written
     /// strictly in request order. May make more requests available (parsing resumes
     /// when it was paused by `max_pipelined`), so poll again afterwards.
-    pub fn respond(&mut self, id: RequestId, resp: Response, now: Instant) -> Result<(), RespondError> {
-        let idx = id
-            .0
-            .checked_sub(self.next_send)
-            .and_then(|i| usize::try_from(i).ok())
+    pub fn respond(
+        &mut self,
+        id: RequestId,
+        resp: Response,
+        now: Instant,
+    ) -> Result<(), RespondError> {
+        let idx =
+            id.0.checked_sub(self.next_send)
+                .and_then(|i| usize::try_from(i).ok())
+                .ok_or(RespondError::UnknownRequest)?;
+        let slot = self
+            .slots
+            .get_mut(idx)
             .ok_or(RespondError::UnknownRequest)?;
-        let slot = self.slots.get_mut(idx).ok_or(RespondError::UnknownRequest)?;
         if slot.resp.is_some() {
             return Err(RespondError::AlreadyAnswered);
         }
@@ -215,7 +227,10 @@ impl Conn {
             Read::Done => None,
             // Waiting to send `100 Continue` behind in-flight responses: the client
             // waits for us, so the body timer starts when the 100 goes out.
-            Read::Body { send_continue: true, .. } => None,
+            Read::Body {
+                send_continue: true,
+                ..
+            } => None,
             Read::Body { started, .. } => started.checked_add(self.limits.body_timeout),
             Read::Head { started: Some(t) } => t.checked_add(self.limits.header_timeout),
             Read::Head { started: None } if self.slots.is_empty() && self.transmit().is_empty() => {
@@ -405,14 +420,25 @@ impl Conn {
                         break;
                     }
                 }
-                Read::Body { head, mut kind, started, mut send_continue } => {
+                Read::Body {
+                    head,
+                    mut kind,
+                    started,
+                    mut send_continue,
+                } => {
                     if !self.input.is_empty() {
                         send_continue = false; // the client did not wait
                     }
                     let done = match &mut kind {
-                        BodyKind::Length(n) => (self.input.len() >= *n).then(|| self.input.split_to(*n).freeze()),
+                        BodyKind::Length(n) => {
+                            (self.input.len() >= *n).then(|| self.input.split_to(*n).freeze())
+                        }
                         BodyKind::Chunked(dec) => {
-                            match dec.decode(&mut self.input, self.limits.max_body, self.limits.max_head) {
+                            match dec.decode(
+                                &mut self.input,
+                                self.limits.max_body,
+                                self.limits.max_head,
+                            ) {
                                 Ok(true) => Some(dec.take_body()),
                                 Ok(false) => None,
                                 Err(e) => {
@@ -426,7 +452,12 @@ impl Conn {
                         Some(body) => self.push_request(head, body),
                         None if self.eof => self.stop_reading(),
                         None => {
-                            self.read = Read::Body { head, kind, started, send_continue };
+                            self.read = Read::Body {
+                                head,
+                                kind,
+                                started,
+                                send_continue,
+                            };
                             break;
                         }
                     }
@@ -482,12 +513,22 @@ impl Conn {
                             let send_continue = head.expect_continue && self.input.is_empty();
                             // `n <= max_body`, which fits in usize.
                             let kind = BodyKind::Length(usize::try_from(n).unwrap_or(usize::MAX));
-                            self.read = Read::Body { head, kind, started: now, send_continue };
+                            self.read = Read::Body {
+                                head,
+                                kind,
+                                started: now,
+                                send_continue,
+                            };
                         }
                         Framing::Chunked => {
                             let send_continue = head.expect_continue && self.input.is_empty();
                             let kind = BodyKind::Chunked(Decoder::new());
-                            self.read = Read::Body { head, kind, started: now, send_continue };
+                            self.read = Read::Body {
+                                head,
+                                kind,
+                                started: now,
+                                send_continue,
+                            };
                         }
                     }
                     return true;
@@ -514,7 +555,9 @@ impl Conn {
     /// Write every response that is next in order, then a pending `100 Continue`.
     fn flush(&mut self) {
         while self.slots.front().is_some_and(|s| s.resp.is_some()) {
-            let Some(slot) = self.slots.pop_front() else { break };
+            let Some(slot) = self.slots.pop_front() else {
+                break;
+            };
             self.next_send += 1;
             let last = self.no_more_requests() && self.slots.is_empty();
             let conn = if slot.close || last {
@@ -530,7 +573,12 @@ impl Conn {
             }
         }
         if self.slots.is_empty() {
-            if let Read::Body { send_continue: send @ true, started, .. } = &mut self.read {
+            if let Read::Body {
+                send_continue: send @ true,
+                started,
+                ..
+            } = &mut self.read
+            {
                 *send = false;
                 *started = self.clock;
                 self.out.extend_from_slice(CONTINUE);
