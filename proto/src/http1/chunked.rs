@@ -30,7 +30,10 @@ pub(crate) struct Decoder {
 
 impl Decoder {
     pub(crate) fn new() -> Self {
-        Self { state: State::Size, body: BytesMut::new() }
+        Self {
+            state: State::Size,
+            body: BytesMut::new(),
+        }
     }
 
     /// Consume what it can from `input`. `Ok(true)`: the body is complete (take it
@@ -67,7 +70,11 @@ impl Decoder {
                     self.body.extend_from_slice(&input[..n]);
                     input.advance(n);
                     let left = left - n as u64;
-                    self.state = if left == 0 { State::DataEnd } else { State::Data(left) };
+                    self.state = if left == 0 {
+                        State::DataEnd
+                    } else {
+                        State::Data(left)
+                    };
                 }
                 State::DataEnd => {
                     if input.len() < 2 {
@@ -93,7 +100,10 @@ impl Decoder {
                         return Ok(true); // the empty line ending the message
                     }
                     // A trailer field: `name ":" value`; name must be a non-empty token.
-                    let colon = line.iter().position(|&b| b == b':').ok_or(ProtoError::BadChunk)?;
+                    let colon = line
+                        .iter()
+                        .position(|&b| b == b':')
+                        .ok_or(ProtoError::BadChunk)?;
                     if colon == 0 || !line[..colon].iter().all(|&b| is_tchar(b)) {
                         return Err(ProtoError::BadChunk);
                     }
@@ -110,7 +120,11 @@ impl Decoder {
 
 /// Split one CRLF-terminated line (CRLF included) off `input`. A bare LF is an error.
 /// If no LF is found within `max` bytes, fails with `too_long`.
-fn take_line(input: &mut BytesMut, max: usize, too_long: ProtoError) -> Result<Option<BytesMut>, ProtoError> {
+fn take_line(
+    input: &mut BytesMut,
+    max: usize,
+    too_long: ProtoError,
+) -> Result<Option<BytesMut>, ProtoError> {
     match input.iter().take(max).position(|&b| b == b'\n') {
         Some(i) => {
             if i == 0 || input[i - 1] != b'\r' {
@@ -144,12 +158,21 @@ fn parse_size_line(line: &[u8]) -> Result<u64, ProtoError> {
     }
     let rest = &line[digits..];
     let rest_trimmed = {
-        let ws = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
+        let ws = rest
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
         &rest[ws..]
     };
     match rest_trimmed.first() {
         None if rest.is_empty() => Ok(size),
-        Some(b';') if rest_trimmed.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80) => Ok(size),
+        Some(b';')
+            if rest_trimmed
+                .iter()
+                .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80) =>
+        {
+            Ok(size)
+        }
         _ => Err(ProtoError::BadChunk),
     }
 }

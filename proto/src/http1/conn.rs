@@ -89,7 +89,12 @@ enum Read {
     /// Waiting for or inside a request head; `started` = when its first byte was seen.
     Head { started: Option<Instant> },
     /// Head parsed, reading its body since `started`.
-    Body { head: Head, kind: BodyKind, started: Instant, send_continue: bool },
+    Body {
+        head: Head,
+        kind: BodyKind,
+        started: Instant,
+        send_continue: bool,
+    },
     /// No more requests will be read: close once the queued responses are written.
     Done,
 }
@@ -110,6 +115,8 @@ pub struct Conn {
     out: Vec<u8>,
     out_pos: usize,
     last_activity: Instant,
+    /// Latest `now` the glue gave us (for timers started by `start_shutdown`'s flush).
+    clock: Instant,
     eof: bool,
     draining: bool,
     error: Option<ProtoError>,
@@ -134,6 +141,7 @@ impl Conn {
             out: Vec::new(),
             out_pos: 0,
             last_activity: now,
+            clock: now,
             eof: false,
             draining: false,
             error: None,
@@ -148,6 +156,7 @@ impl Conn {
             return;
         }
         self.last_activity = now;
+        self.clock = now;
         if self.input.capacity() - self.input.len() < data.len() {
             self.input.reserve(data.len().max(4096));
         }
@@ -168,18 +177,28 @@ impl Conn {
     /// Answer request `id` at `now`. May be called in any order; responses are written
     /// strictly in request order. May make more requests available (parsing resumes
     /// when it was paused by `max_pipelined`), so poll again afterwards.
-    pub fn respond(&mut self, id: RequestId, resp: Response, now: Instant) -> Result<(), RespondError> {
-        let idx = id
-            .0
-            .checked_sub(self.next_send)
-            .and_then(|i| usize::try_from(i).ok())
+    pub fn respond(
+        &mut self,
+        id: RequestId,
+        resp: Response,
+        now: Instant,
+    ) -> Result<(), RespondError> {
+        let idx =
+            id.0.checked_sub(self.next_send)
+                .and_then(|i| usize::try_from(i).ok())
+                .ok_or(RespondError::UnknownRequest)?;
+        let slot = self
+            .slots
+            .get_mut(idx)
             .ok_or(RespondError::UnknownRequest)?;
-        let slot = self.slots.get_mut(idx).ok_or(RespondError::UnknownRequest)?;
         if slot.resp.is_some() {
             return Err(RespondError::AlreadyAnswered);
         }
         slot.resp = Some(resp);
         self.last_activity = now;
+        self.clock = now;
+        // Write first: that frees slots, which may unpause parsing.
+        self.flush();
         self.advance(now);
         Ok(())
     }
@@ -202,13 +221,20 @@ impl Conn {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next, if ever.
+    /// (A timeout too large to represent as an `Instant` means "never".)
     pub fn deadline(&self) -> Option<Instant> {
         match &self.read {
             Read::Done => None,
-            Read::Body { started, .. } => Some(*started + self.limits.body_timeout),
-            Read::Head { started: Some(t) } => Some(*t + self.limits.header_timeout),
+            // Waiting to send `100 Continue` behind in-flight responses: the client
+            // waits for us, so the body timer starts when the 100 goes out.
+            Read::Body {
+                send_continue: true,
+                ..
+            } => None,
+            Read::Body { started, .. } => started.checked_add(self.limits.body_timeout),
+            Read::Head { started: Some(t) } => t.checked_add(self.limits.header_timeout),
             Read::Head { started: None } if self.slots.is_empty() && self.transmit().is_empty() => {
-                Some(self.last_activity + self.limits.idle_timeout)
+                self.last_activity.checked_add(self.limits.idle_timeout)
             }
             Read::Head { started: None } => None,
         }
@@ -220,6 +246,7 @@ impl Conn {
             Some(d) if now >= d => {}
             _ => return,
         }
+        self.clock = now;
         match self.read {
             Read::Body { .. } => self.timeout(ProtoError::BodyTimeout),
             Read::Head { started: Some(_) } => self.timeout(ProtoError::HeaderTimeout),
@@ -269,6 +296,7 @@ impl Conn {
     /// a partial one is dropped, then the connection closes.
     pub fn peer_closed(&mut self, now: Instant) {
         self.eof = true;
+        self.clock = now;
         self.advance(now);
     }
 
@@ -278,6 +306,30 @@ impl Conn {
     }
 
     // ---- internals ----
+
+    #[cfg(test)]
+    pub(crate) fn buffered_input(&self) -> usize {
+        self.input.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn queued(&self) -> (usize, usize) {
+        (self.slots.len(), self.ready.len())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn input_limit(&self) -> usize {
+        self.input_cap()
+    }
+
+    /// No request will be parsed after the ones already queued.
+    fn no_more_requests(&self) -> bool {
+        match self.read {
+            Read::Done => true,
+            Read::Head { .. } => self.eof && self.input.is_empty(),
+            Read::Body { .. } => false,
+        }
+    }
 
     fn paused(&self) -> bool {
         self.slots.len() >= self.limits.max_pipelined
@@ -368,14 +420,25 @@ impl Conn {
                         break;
                     }
                 }
-                Read::Body { head, mut kind, started, mut send_continue } => {
+                Read::Body {
+                    head,
+                    mut kind,
+                    started,
+                    mut send_continue,
+                } => {
                     if !self.input.is_empty() {
                         send_continue = false; // the client did not wait
                     }
                     let done = match &mut kind {
-                        BodyKind::Length(n) => (self.input.len() >= *n).then(|| self.input.split_to(*n).freeze()),
+                        BodyKind::Length(n) => {
+                            (self.input.len() >= *n).then(|| self.input.split_to(*n).freeze())
+                        }
                         BodyKind::Chunked(dec) => {
-                            match dec.decode(&mut self.input, self.limits.max_body, self.limits.max_head) {
+                            match dec.decode(
+                                &mut self.input,
+                                self.limits.max_body,
+                                self.limits.max_head,
+                            ) {
                                 Ok(true) => Some(dec.take_body()),
                                 Ok(false) => None,
                                 Err(e) => {
@@ -389,7 +452,12 @@ impl Conn {
                         Some(body) => self.push_request(head, body),
                         None if self.eof => self.stop_reading(),
                         None => {
-                            self.read = Read::Body { head, kind, started, send_continue };
+                            self.read = Read::Body {
+                                head,
+                                kind,
+                                started,
+                                send_continue,
+                            };
                             break;
                         }
                     }
@@ -445,12 +513,22 @@ impl Conn {
                             let send_continue = head.expect_continue && self.input.is_empty();
                             // `n <= max_body`, which fits in usize.
                             let kind = BodyKind::Length(usize::try_from(n).unwrap_or(usize::MAX));
-                            self.read = Read::Body { head, kind, started: now, send_continue };
+                            self.read = Read::Body {
+                                head,
+                                kind,
+                                started: now,
+                                send_continue,
+                            };
                         }
                         Framing::Chunked => {
                             let send_continue = head.expect_continue && self.input.is_empty();
                             let kind = BodyKind::Chunked(Decoder::new());
-                            self.read = Read::Body { head, kind, started: now, send_continue };
+                            self.read = Read::Body {
+                                head,
+                                kind,
+                                started: now,
+                                send_continue,
+                            };
                         }
                     }
                     return true;
@@ -477,9 +555,11 @@ impl Conn {
     /// Write every response that is next in order, then a pending `100 Continue`.
     fn flush(&mut self) {
         while self.slots.front().is_some_and(|s| s.resp.is_some()) {
-            let Some(slot) = self.slots.pop_front() else { break };
+            let Some(slot) = self.slots.pop_front() else {
+                break;
+            };
             self.next_send += 1;
-            let last = matches!(self.read, Read::Done) && self.slots.is_empty();
+            let last = self.no_more_requests() && self.slots.is_empty();
             let conn = if slot.close || last {
                 ConnHeader::Close
             } else if slot.keep_alive_echo {
@@ -493,8 +573,14 @@ impl Conn {
             }
         }
         if self.slots.is_empty() {
-            if let Read::Body { send_continue: send @ true, .. } = &mut self.read {
+            if let Read::Body {
+                send_continue: send @ true,
+                started,
+                ..
+            } = &mut self.read
+            {
                 *send = false;
+                *started = self.clock;
                 self.out.extend_from_slice(CONTINUE);
             }
         }

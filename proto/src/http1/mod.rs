@@ -54,7 +54,8 @@
 //!   HTTP/1.0 is ignored.
 //! - **Timeouts** (all through [`Conn::deadline`]/[`Conn::handle_timeout`]):
 //!   header timeout runs from the first byte of a head (empty lines count), body timeout
-//!   from the end of the head. Either answers 408 when nothing is in flight; when requests
+//!   from the end of the head (or, when a `100 Continue` had to wait behind earlier
+//!   responses, from the moment it is written; no body timer runs while it waits). Either answers 408 when nothing is in flight; when requests
 //!   are in flight it only stops reading: those are answered (the last one with
 //!   `Connection: close`) and the connection closes without a 408. Either way the error
 //!   is reported. The idle timeout runs while nothing is buffered, in flight or unsent;

@@ -78,10 +78,14 @@ impl Span {
     fn of(base: &[u8], part: &[u8]) -> Self {
         // Both slices come from the same buffer; compute the offset from the addresses.
         let start = (part.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
-        Self { start: start as u32, end: (start + part.len()) as u32 }
+        Self {
+            start: start as u32,
+            end: (start + part.len()) as u32,
+        }
     }
     fn get(self, buf: &[u8]) -> &[u8] {
-        buf.get(self.start as usize..self.end as usize).unwrap_or_default()
+        buf.get(self.start as usize..self.end as usize)
+            .unwrap_or_default()
     }
 }
 
@@ -136,7 +140,9 @@ impl Request {
 
     /// All header fields as `(name, value)`, in the order received.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.headers.iter().map(move |&(n, v)| (n.get(&self.head), v.get(&self.head)))
+        self.headers
+            .iter()
+            .map(move |&(n, v)| (n.get(&self.head), v.get(&self.head)))
     }
 
     /// Number of header fields.
@@ -239,7 +245,11 @@ pub(crate) fn parse_head(
     let (Some(method), Some(path), Some(version)) = (req.method, req.path, req.version) else {
         return Err(ProtoError::BadHead);
     };
-    let version = if version == 0 { Version::Http10 } else { Version::Http11 };
+    let version = if version == 0 {
+        Version::Http10
+    } else {
+        Version::Http11
+    };
 
     let mut headers = Vec::with_capacity(req.headers.len());
     let mut content_length: Option<u64> = None;
@@ -367,5 +377,7 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(s.iter().fold(0u64, |acc, &d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))))
+    Some(s.iter().fold(0u64, |acc, &d| {
+        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    }))
 }

@@ -13,6 +13,12 @@ use bytes::Bytes;
 /// added: put them in `headers` (cloning a per-shard cached `Bytes` is cheap).
 /// Header fields with an invalid name, or a value containing CR, LF or NUL, are
 /// dropped rather than allowed to split the response.
+///
+/// Only final responses: a 1xx status is written without a body and counts as the
+/// answer, which the client will not understand (proto sends `100 Continue` itself).
+/// To close the connection after a response, call
+/// [`Conn::start_shutdown`](super::Conn::start_shutdown): a `Connection: close` set
+/// here is ignored like the other framing headers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
     pub status: u16,
@@ -23,7 +29,11 @@ pub struct Response {
 impl Response {
     /// Empty response with `status` (a status outside 100..=999 is sent as 500).
     pub fn new(status: u16) -> Self {
-        Self { status, headers: Vec::new(), body: Bytes::new() }
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Bytes::new(),
+        }
     }
 
     /// Append a header field.
@@ -64,11 +74,31 @@ pub(crate) enum ConnHeader {
 pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Serialize `resp` onto `out`. `head_request`: keep `Content-Length`, omit the body.
-pub(crate) fn write_response(out: &mut Vec<u8>, resp: &Response, head_request: bool, conn: ConnHeader) {
-    let status = if (100..=999).contains(&resp.status) { resp.status } else { 500 };
+pub(crate) fn write_response(
+    out: &mut Vec<u8>,
+    resp: &Response,
+    head_request: bool,
+    conn: ConnHeader,
+) {
+    let status = if (100..=999).contains(&resp.status) {
+        resp.status
+    } else {
+        500
+    };
     let no_body = matches!(status, 100..=199 | 204 | 304);
-    let extra = resp.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>();
-    out.reserve(64 + extra + if no_body || head_request { 0 } else { resp.body.len() });
+    let extra = resp
+        .headers
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + 4)
+        .sum::<usize>();
+    out.reserve(
+        64 + extra
+            + if no_body || head_request {
+                0
+            } else {
+                resp.body.len()
+            },
+    );
 
     match status_line(status) {
         Some(line) => out.extend_from_slice(line),
@@ -117,9 +147,9 @@ fn is_framing_header(name: &str) -> bool {
 /// RFC 9110 token.
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-        })
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn valid_value(value: &[u8]) -> bool {
