@@ -35,8 +35,9 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
     let mut wbuf = Vec::with_capacity(READ_BUF);
     let mut armed = conn.deadline().unwrap_or(now + FAR);
     let mut timer = Box::pin(monoio::time::sleep_until(armed.into()));
+    let mut upgrade = None;
     loop {
-        dispatch(&st, &mut conn, &stop, &mut shut).await;
+        dispatch(&st, &mut conn, &stop, &mut shut, &mut upgrade).await;
         if stop.is_stopped() && !shut {
             let now = Instant::now();
             let until = *grace.get_or_insert(now + st.cfg.drain_idle_grace);
@@ -65,6 +66,15 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
                 Err(_) => break,
             }
             continue;
+        }
+        if conn.is_upgraded() {
+            // The 101 is out: the WebSocket task takes the stream, this task and its buffers end.
+            if let Some(kind) = upgrade.take() {
+                let input = conn.take_upgraded_input();
+                monoio::spawn(crate::ws::run(st, stop, stream, input, kind));
+                return;
+            }
+            break;
         }
         if conn.is_closed() {
             break;
@@ -111,11 +121,19 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
 
 /// Route every request the protocol has parsed, in order. Once the shard is stopping, the
 /// connection is told to shut down before the response is given, so it says `Connection: close`.
-async fn dispatch(st: &ShardState, conn: &mut Conn, stop: &Stop, shut: &mut bool) {
+async fn dispatch(st: &ShardState, conn: &mut Conn, stop: &Stop, shut: &mut bool, upgrade: &mut Option<crate::ws::Kind>) {
     while let Some((id, req)) = conn.poll_request() {
         if !*shut && stop.is_stopped() {
             conn.start_shutdown();
             *shut = true;
+        }
+        if !*shut && proto::ws::handshake::is_upgrade(&req) {
+            let (resp, kind) = crate::ws::handshake(st, &req);
+            *upgrade = kind;
+            if let Err(e) = conn.respond(id, resp, Instant::now()) {
+                debug!(shard = st.id, error = %e, "respond");
+            }
+            continue;
         }
         let t0 = Instant::now();
         Stats::add(&st.stats.in_flight, 1);

@@ -61,6 +61,7 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         "/readyz" => (RouteId::Readyz, "GET, HEAD"),
         "/metrics" => (RouteId::Metrics, "GET, HEAD"),
         "/v1/saju" => (RouteId::Saju, "GET, HEAD, POST"),
+        "/internal/publish" if st.cfg.ws.publish_api => (RouteId::Publish, "POST"),
         _ => return (RouteId::NotFound, Resp::error(404, "not_found", "no such path", None)),
     };
     let resp = match (route, req.method) {
@@ -69,6 +70,7 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         (RouteId::Metrics, Get | Head) => metrics(st).await,
         (RouteId::Saju, Get | Head) => crate::api::saju::get(req.query),
         (RouteId::Saju, Post) => crate::api::saju::post(req.content_type, req.body),
+        (RouteId::Publish, Post) => crate::ws::publish(st, req.query, req.body).await,
         _ => Resp { allow: Some(allow), ..Resp::error(405, "method_not_allowed", "method not allowed here", None) },
     };
     (route, resp)

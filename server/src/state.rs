@@ -17,6 +17,8 @@ pub(crate) struct ShardState {
     pub(crate) sharded: Sharded<ShardState>,
     pub(crate) boot: crate::serve::Boot,
     pub(crate) date: DateCache,
+    /// WebSocket connections, topics and counters of this shard.
+    pub(crate) ws: std::rc::Rc<crate::ws::hub::Hub>,
     reads: RefCell<monoio::io::Canceller>,
     draining: Cell<bool>,
     idle_waker: RefCell<Option<Waker>>,
@@ -33,6 +35,7 @@ impl ShardState {
             sharded: ctx.sharded.clone(),
             boot: crate::serve::Boot::new(),
             date: DateCache::default(),
+            ws: std::rc::Rc::default(),
             reads: RefCell::new(monoio::io::Canceller::new()),
             draining: Cell::new(false),
             idle_waker: RefCell::new(None),
@@ -40,7 +43,9 @@ impl ShardState {
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
-        self.stats.snapshot(self.id, self.cpu, self.driver.as_str(), self.draining.get())
+        let mut s = self.stats.snapshot(self.id, self.cpu, self.driver.as_str(), self.draining.get());
+        s.ws = self.ws.counters.snapshot();
+        s
     }
 
     pub(crate) fn is_draining(&self) -> bool {

@@ -232,7 +232,9 @@ impl Conn {
                 write_frame(&mut self.out, Opcode::Ping, b"");
                 self.ping_out = true;
             }
-            State::CloseSent { .. } | State::Failed { .. } => self.state = State::Closed,
+            // The peer did not answer in time; it may not be reading either, so whatever
+            // is still unsent is dropped (this also bounds a stalled writer).
+            State::CloseSent { .. } | State::Failed { .. } => self.abort(),
             State::Closed => {}
         }
     }
@@ -244,6 +246,17 @@ impl Conn {
         self.state = State::Closed;
         self.input = Vec::new();
         self.partial = None;
+    }
+
+    /// The transport failed (or gave up): drop all output and close now.
+    pub fn abort(&mut self) {
+        self.note_close(CloseCode::ABNORMAL, true);
+        self.state = State::Closed;
+        self.eof = true;
+        self.input = Vec::new();
+        self.partial = None;
+        self.out = Vec::new();
+        self.out_pos = 0;
     }
 
     /// Should the glue read from the socket?

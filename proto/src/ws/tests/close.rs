@@ -148,6 +148,23 @@ fn our_close_waits_for_the_peer_or_the_timeout() {
 }
 
 #[test]
+fn close_timeout_drops_unsent_output_of_a_stalled_peer() {
+    let mut h = Harness::new(Limits::default());
+    h.conn.send_text(&"x".repeat(10_000));
+    h.conn.close(CloseCode::TRY_AGAIN, "send queue full", h.now);
+    assert!(!h.conn.transmit().is_empty(), "nothing written: the peer does not read");
+    h.now += Limits::default().close_timeout;
+    h.conn.handle_timeout(h.now);
+    assert!(h.conn.is_closed() && h.conn.transmit().is_empty());
+    assert_eq!(h.take_close(), Some(Close { code: CloseCode::TRY_AGAIN, by_peer: false }));
+    let mut h = Harness::new(Limits::default());
+    h.conn.send_text("unsent");
+    h.conn.abort();
+    assert!(h.conn.is_closed() && !h.conn.wants_read());
+    assert_eq!(h.take_close(), Some(Close { code: CloseCode::ABNORMAL, by_peer: true }));
+}
+
+#[test]
 fn keepalive_ping_then_idle_close_1001() {
     let l = Limits {
         ping_interval: Duration::from_secs(10),

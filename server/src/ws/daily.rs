@@ -1,0 +1,98 @@
+//! Topic `daily`: today's day pillar (日辰, 일진) in Asia/Seoul, pushed to a connection when it
+//! subscribes and to every subscriber at 00:00 Asia/Seoul.
+//!
+//! Each shard runs its own midnight timer for its own subscribers (started on the first
+//! `daily` subscription), so the midnight push needs no cross-shard message at all.
+use super::hub::{ConnId, Hub};
+use crate::state::ShardState;
+use bytes::Bytes;
+use serde_json::{json, Value};
+use std::rc::Rc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub(crate) const TOPIC: &str = "daily";
+/// Asia/Seoul is UTC+9 all year (no DST since 1988).
+const KST: i64 = 9 * 3600;
+
+/// Push today's event to a new subscriber, and make sure this shard's midnight timer runs.
+pub(crate) fn on_subscribe(st: &ShardState, hub: &Rc<Hub>, conn: ConnId) {
+    hub.push_to(conn, &event(unix_now()), st.cfg.ws.send_queue);
+    if hub.claim_daily() {
+        let (hub, bound) = (hub.clone(), st.cfg.ws.send_queue);
+        monoio::spawn(async move {
+            while !hub.is_closing() {
+                let now = unix_now();
+                monoio::time::sleep(Duration::from_secs(secs_to_midnight(now))).await;
+                // A second late rather than early: the new day has surely begun.
+                monoio::time::sleep(Duration::from_millis(50)).await;
+                let n = hub.deliver(TOPIC, &event(unix_now()), bound);
+                super::metrics::Counters::add(&hub.counters.pushes, n);
+            }
+        });
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Seconds from `unix` until the next 00:00 in Asia/Seoul (1..=86400).
+pub(crate) fn secs_to_midnight(unix: i64) -> u64 {
+    (86_400 - (unix + KST).rem_euclid(86_400)) as u64
+}
+
+/// The Asia/Seoul civil date at `unix` seconds.
+pub(crate) fn seoul_date(unix: i64) -> (i64, u32, u32) {
+    civil_from_days((unix + KST).div_euclid(86_400))
+}
+
+/// Howard Hinnant's days-since-1970 → (year, month, day).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The day pillar of a Seoul civil date and its elements, from the engine.
+///
+/// The engine (`engine::four_pillars`) is being merged into main; until this branch sees it,
+/// nothing is computed here and the event says so (`pillar: null`). Wiring it is this one call.
+fn day_pillar(_y: i64, _m: u32, _d: u32) -> Option<Value> {
+    None
+}
+
+/// The `daily` event JSON for the Seoul date at `unix`.
+pub(crate) fn event(unix: i64) -> Bytes {
+    let (y, m, d) = seoul_date(unix);
+    let pillar = day_pillar(y, m, d);
+    let status = if pillar.is_some() { "ok" } else { "engine_unavailable" };
+    let v = json!({
+        "type": "event",
+        "topic": TOPIC,
+        "data": {"date": format!("{y:04}-{m:02}-{d:02}"), "tz": "Asia/Seoul", "day_pillar": pillar, "status": status},
+    });
+    Bytes::from(v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seoul_midnight() {
+        // 2026-11-27T15:00:00Z is 2026-11-28T00:00:00+09:00.
+        let midnight = 1_795_791_600;
+        assert_eq!(seoul_date(midnight), (2026, 11, 28));
+        assert_eq!(seoul_date(midnight - 1), (2026, 11, 27));
+        assert_eq!(secs_to_midnight(midnight - 1), 1);
+        assert_eq!(secs_to_midnight(midnight), 86_400);
+        assert_eq!(seoul_date(0), (1970, 1, 1));
+        assert_eq!(seoul_date(951_782_400 - KST), (2000, 2, 29));
+    }
+}
