@@ -92,6 +92,9 @@ pub struct Conn {
     last_rx: Instant,
     ping_out: bool,
     eof: bool,
+    /// A protocol error found behind complete messages: the connection fails once the glue
+    /// has taken (and answered) those, so their replies go out before the close.
+    pending_fail: Option<(CloseCode, Instant)>,
     close: Option<Close>,
     close_taken: bool,
 }
@@ -110,6 +113,7 @@ impl Conn {
             last_rx: now,
             ping_out: false,
             eof: false,
+            pending_fail: None,
             close: None,
             close_taken: false,
         }
@@ -118,7 +122,7 @@ impl Conn {
     /// Bytes read from the socket at `now`. Complete messages become available from
     /// [`poll_message`](Self::poll_message); pings are answered, closes handled.
     pub fn recv(&mut self, data: &[u8], now: Instant) {
-        if data.is_empty() || !self.wants_read() {
+        if data.is_empty() || !self.wants_read() || self.pending_fail.is_some() {
             return;
         }
         self.last_rx = now;
@@ -145,6 +149,11 @@ impl Conn {
     /// Next complete message, in arrival order.
     pub fn poll_message(&mut self) -> Option<Message> {
         let m = self.ready.pop_front();
+        if m.is_none() {
+            if let Some((code, at)) = self.pending_fail.take() {
+                self.fail(code, at);
+            }
+        }
         if self.ready.is_empty() && self.ready.capacity() > 0 {
             self.ready = VecDeque::new();
         }
@@ -261,7 +270,7 @@ impl Conn {
 
     /// Should the glue read from the socket?
     pub fn wants_read(&self) -> bool {
-        !self.eof && self.state != State::Closed
+        !self.eof && self.state != State::Closed && self.pending_fail.is_none()
     }
 
     /// Our close frame is out after a protocol failure: the glue should half-close
@@ -301,7 +310,7 @@ impl Conn {
     // ---- internals ----
 
     fn parsing(&self) -> bool {
-        matches!(self.state, State::Open | State::CloseSent { .. })
+        matches!(self.state, State::Open | State::CloseSent { .. }) && self.pending_fail.is_none()
     }
 
     fn note_close(&mut self, code: CloseCode, by_peer: bool) {
@@ -340,6 +349,17 @@ impl Conn {
         self.partial = None;
     }
 
+    /// Fail now, or once the messages already complete have been taken.
+    fn fail_after_ready(&mut self, code: CloseCode, now: Instant) {
+        if self.ready.is_empty() || self.state != State::Open {
+            self.fail(code, now);
+        } else {
+            self.pending_fail = Some((code, now));
+            self.input = Vec::new();
+            self.partial = None;
+        }
+    }
+
     /// Handle every complete frame at the start of `buf`; returns the bytes used.
     fn process(&mut self, buf: &[u8], now: Instant) -> usize {
         let mut pos = 0;
@@ -349,7 +369,7 @@ impl Conn {
                 Ok(Some(h)) => h,
                 Ok(None) => break,
                 Err(code) => {
-                    self.fail(code, now);
+                    self.fail_after_ready(code, now);
                     return buf.len();
                 }
             };
@@ -361,7 +381,7 @@ impl Conn {
             let payload = &rest[h.size..h.size + len];
             pos += h.size + len;
             if let Err(code) = self.frame(h.fin, h.opcode, payload, h.mask) {
-                self.fail(code, now);
+                self.fail_after_ready(code, now);
                 return buf.len();
             }
         }

@@ -49,6 +49,30 @@ fn protocol_errors_close_1002() {
 }
 
 #[test]
+fn messages_before_an_error_are_delivered_before_the_close() {
+    let mut s = cf(true, 1, b"first");
+    s.extend(cf(true, 9, b"p"));
+    s.extend([0xC1, 0x80, 0, 0, 0, 0]); // RSV1
+    s.extend(cf(true, 1, b"after the error"));
+    let mut h = Harness::new(Limits::default());
+    h.conn.recv(&s, h.now);
+    assert!(!h.conn.wants_read(), "nothing more is read");
+    let m = h.conn.poll_message().expect("the message before the error");
+    h.conn.send(&m); // the reply goes out before the close
+    assert_eq!(h.conn.poll_message(), None);
+    h.drain();
+    assert_eq!(
+        h.frames(),
+        vec![
+            (10, b"p".to_vec()),
+            (1, b"first".to_vec()),
+            (8, 1002u16.to_be_bytes().to_vec())
+        ]
+    );
+    assert!(h.conn.wants_shutdown_write());
+}
+
+#[test]
 fn invalid_utf8_closes_1007() {
     let l = Limits::default();
     fails_with(&cf(true, 1, b"\xce\xba\xe1\xbd"), 1007, l.clone()); // truncated at the end
@@ -152,16 +176,31 @@ fn close_timeout_drops_unsent_output_of_a_stalled_peer() {
     let mut h = Harness::new(Limits::default());
     h.conn.send_text(&"x".repeat(10_000));
     h.conn.close(CloseCode::TRY_AGAIN, "send queue full", h.now);
-    assert!(!h.conn.transmit().is_empty(), "nothing written: the peer does not read");
+    assert!(
+        !h.conn.transmit().is_empty(),
+        "nothing written: the peer does not read"
+    );
     h.now += Limits::default().close_timeout;
     h.conn.handle_timeout(h.now);
     assert!(h.conn.is_closed() && h.conn.transmit().is_empty());
-    assert_eq!(h.take_close(), Some(Close { code: CloseCode::TRY_AGAIN, by_peer: false }));
+    assert_eq!(
+        h.take_close(),
+        Some(Close {
+            code: CloseCode::TRY_AGAIN,
+            by_peer: false
+        })
+    );
     let mut h = Harness::new(Limits::default());
     h.conn.send_text("unsent");
     h.conn.abort();
     assert!(h.conn.is_closed() && !h.conn.wants_read());
-    assert_eq!(h.take_close(), Some(Close { code: CloseCode::ABNORMAL, by_peer: true }));
+    assert_eq!(
+        h.take_close(),
+        Some(Close {
+            code: CloseCode::ABNORMAL,
+            by_peer: true
+        })
+    );
 }
 
 #[test]
