@@ -224,7 +224,7 @@ impl Settings {
         let origins = self.ws_origins.as_deref().unwrap_or("");
         Ok(crate::ws::WsConfig {
             origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_string).collect(),
-            limits,
+            limits: limits.into(),
             send_queue: self.ws_send_queue_bytes.unwrap_or(1 << 20).max(1024),
             publish_api: self.ws_publish_api.unwrap_or(false),
         })

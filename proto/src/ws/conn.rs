@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::mem;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -80,7 +81,8 @@ struct Partial {
 /// Server side of one WebSocket connection. Sans-IO: see the [module docs](super).
 #[derive(Debug)]
 pub struct Conn {
-    limits: Limits,
+    /// Shared by every connection of an endpoint (8 bytes here instead of 64).
+    limits: Arc<Limits>,
     /// Unparsed bytes of an incomplete frame; unallocated when there is none.
     input: Vec<u8>,
     /// Rarely present: boxed so an idle connection does not carry it.
@@ -100,10 +102,10 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// A connection whose handshake completed at `now`.
-    pub fn new(limits: Limits, now: Instant) -> Self {
+    /// A connection whose handshake completed at `now`. Pass an `Arc` to share the limits.
+    pub fn new(limits: impl Into<Arc<Limits>>, now: Instant) -> Self {
         Self {
-            limits,
+            limits: limits.into(),
             input: Vec::new(),
             partial: None,
             ready: VecDeque::new(),

@@ -50,7 +50,7 @@ pub(crate) const PROTOCOL: &str = "hypercube.v1";
 #[derive(Debug, Clone, Default)]
 pub(crate) struct WsConfig {
     pub(crate) origins: Vec<String>,
-    pub(crate) limits: proto::ws::Limits,
+    pub(crate) limits: std::sync::Arc<proto::ws::Limits>,
     pub(crate) send_queue: usize,
     pub(crate) publish_api: bool,
 }
@@ -129,13 +129,15 @@ pub(crate) async fn run(st: Rc<ShardState>, stop: shard::Stop, stream: TcpStream
         }
         let mut readable = false;
         monoio::select! {
-            r = stream.readable(false), if can_read => {
+            // Lazy (an async block): a disabled branch must not submit a poll.
+            r = async { stream.readable(false).await }, if can_read => {
                 readable = true;
                 if r.is_err() {
                     conn.abort();
                 }
             },
-            _ = stream.writable(false), if blocked => {},
+            // Boxed, and only when blocked: an idle connection carries no writable poll.
+            _ = async { Box::pin(stream.writable(false)).await }, if blocked => {},
             _ = hub.notified(id) => conn.handle_timeout(Instant::now()),
         }
         if readable && conn.wants_read() {
