@@ -1,1 +1,3 @@
-//! engine — the saju engine (pure computation, no I/O). Filled by the engine issue.
+//! engine (WIP)
+pub mod astro;
+pub mod calendar;
