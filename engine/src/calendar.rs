@@ -136,3 +136,45 @@ mod tests {
         assert_eq!(days_from_civil(2000, 1, 1) + JDN_UNIX_EPOCH, 2_451_545);
     }
 }
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` or the same with a space for `T`. Fields are
+/// parsed, not range-checked (see [`DateTime::is_valid`]).
+#[must_use]
+pub fn parse_datetime(s: &str) -> Option<DateTime> {
+    let s = s.trim();
+    let (date, time) = match s.find(['T', ' ']) {
+        Some(i) => (&s[..i], Some(&s[i + 1..])),
+        None => (s, None),
+    };
+    let (year, month, day) = parse_date(date)?;
+    let (hour, minute, second) = match time {
+        None => (0, 0, 0),
+        Some(t) => {
+            let mut it = t.split(':');
+            let h = it.next()?.parse().ok()?;
+            let m = it.next()?.parse().ok()?;
+            let sec = it.next().map_or(Some(0), |x| x.parse().ok())?;
+            if it.next().is_some() {
+                return None;
+            }
+            (h, m, sec)
+        }
+    };
+    Some(DateTime { year, month, day, hour, minute, second })
+}
+
+/// Parses `YYYY-MM-DD` (a leading `-` for negative years is not accepted).
+#[must_use]
+pub fn parse_date(s: &str) -> Option<(i32, u8, u8)> {
+    let mut it = s.trim().split('-');
+    let y = it.next()?;
+    if y.len() < 4 || !y.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let m = it.next()?.parse().ok()?;
+    let d = it.next()?.parse().ok()?;
+    if it.next().is_some() {
+        return None;
+    }
+    Some((y.parse().ok()?, m, d))
+}
