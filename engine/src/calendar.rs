@@ -53,7 +53,8 @@ pub fn days_in_month(y: i32, m: u8) -> u8 {
 }
 
 /// A wall-clock (or UTC) date and time, seconds resolution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+/// Serializes as `YYYY-MM-DDTHH:MM:SS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct DateTime {
     /// Gregorian year.
     pub year: i32,
@@ -110,6 +111,12 @@ impl DateTime {
     #[must_use]
     pub fn jdn(&self) -> i64 {
         days_from_civil(self.year, self.month, self.day) + JDN_UNIX_EPOCH
+    }
+}
+
+impl serde::Serialize for DateTime {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
     }
 }
 

@@ -12,7 +12,7 @@
 //!     calendar: Calendar::Solar, gender: None,
 //! };
 //! let chart = Chart::compute(&input, &Options::default()).unwrap();
-//! assert_eq!(chart.four_pillars.day.hanja(), "庚午");
+//! assert_eq!(chart.four_pillars.day.hanja(), "庚辰");
 //! ```
 //!
 //! ## Conventions
