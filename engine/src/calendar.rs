@@ -130,19 +130,6 @@ impl std::fmt::Display for DateTime {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trip_days() {
-        for z in -100_000..100_000 {
-            let (y, m, d) = civil_from_days(z);
-            assert_eq!(days_from_civil(y, m, d), z);
-        }
-        assert_eq!(days_from_civil(2000, 1, 1) + JDN_UNIX_EPOCH, 2_451_545);
-    }
-}
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` or the same with a space for `T`. Fields are
 /// parsed, not range-checked (see [`DateTime::is_valid`]).
@@ -184,4 +171,18 @@ pub fn parse_date(s: &str) -> Option<(i32, u8, u8)> {
         return None;
     }
     Some((y.parse().ok()?, m, d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_days() {
+        for z in -100_000..100_000 {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        assert_eq!(days_from_civil(2000, 1, 1) + JDN_UNIX_EPOCH, 2_451_545);
+    }
 }

@@ -75,7 +75,7 @@ pub fn branch_element(b: u8) -> Element {
 /// Whether stem `s` is yang (陽: 甲丙戊庚壬).
 #[must_use]
 pub fn stem_is_yang(s: u8) -> bool {
-    s % 2 == 0
+    s & 1 == 0
 }
 
 /// A position in the sexagenary cycle, 0 = 甲子 … 59 = 癸亥.
@@ -113,7 +113,7 @@ impl GanZhi {
 
     /// The next position `n` steps on (negative goes back).
     #[must_use]
-    pub fn add(self, n: i64) -> Self {
+    pub fn shift(self, n: i64) -> Self {
         Self::wrap(i64::from(self.0) + n)
     }
 
@@ -179,7 +179,7 @@ pub fn month_ganzhi(year_stem: u8, month_branch: u8) -> GanZhi {
 /// Hour branch of a clock hour: ⌊(h + 1) / 2⌋ mod 12 (23:00–00:59 = 子).
 #[must_use]
 pub fn hour_branch(hour: u8) -> u8 {
-    ((hour + 1) / 2) % 12
+    hour.div_ceil(2) % 12
 }
 
 /// Hour pillar from the stem of the day the 子 hour opens and the hour branch (五鼠遁).

@@ -81,6 +81,6 @@ fn solar_time_moves_the_hour() {
     let civil = engine::four_pillars(&i, &Options::default()).unwrap();
     let lmt = engine::four_pillars(&i, &Options { solar_time: SolarTime::LocalMean, ..Options::default() }).unwrap();
     // 00:20 KST at 126.98°E is 23:48 LMT of the previous day.
-    assert_eq!(lmt.day, civil.day.add(-1));
+    assert_eq!(lmt.day, civil.day.shift(-1));
     assert_eq!(lmt.hour.branch(), 0);
 }

@@ -36,7 +36,7 @@ proptest! {
         }
         prop_assert_eq!(p.month, month_ganzhi(p.year.stem(), p.month.branch()));
         // 寅 month stem = 2·(year stem mod 5) + 2.
-        let yin = p.month.add(-i64::from((p.month.branch() + 10) % 12));
+        let yin = p.month.shift(-i64::from((p.month.branch() + 10) % 12));
         prop_assert_eq!(yin.branch(), 2);
         prop_assert_eq!(yin.stem(), (2 * (p.year.stem() % 5) + 2) % 10);
     }
@@ -49,7 +49,7 @@ proptest! {
         let c = four_pillars(&input(z + 1, secs, 540), &o).unwrap();
         prop_assert_eq!(a.day, b.day);
         prop_assert_eq!(a.hour, b.hour);
-        prop_assert_eq!(c.day, a.day.add(1));
+        prop_assert_eq!(c.day, a.day.shift(1));
     }
 
     #[test]
@@ -65,7 +65,7 @@ proptest! {
     fn zi_conventions_at_23h(z in days(), secs in 82_800u32..86_400) {
         let run = |zi| four_pillars(&input(z, secs, 540), &Options { zi, ..Options::default() }).unwrap();
         let (split, at23, mid) = (run(ZiConvention::Split), run(ZiConvention::DayChangesAt23), run(ZiConvention::Midnight));
-        prop_assert_eq!(at23.day, split.day.add(1));
+        prop_assert_eq!(at23.day, split.day.shift(1));
         prop_assert_eq!(split.hour, at23.hour);
         prop_assert_eq!(mid.day, split.day);
         prop_assert_eq!(mid.hour.branch(), 0);

@@ -124,7 +124,7 @@ pub fn luck(
         .map(|i| {
             let start_year = start_datetime.year + 10 * (i32::from(i) - 1);
             let step = if forward { i64::from(i) } else { -i64::from(i) };
-            LuckPillar { index: i, ganzhi: month.add(step), start_year, start_age: start_year - local.year + 1 }
+            LuckPillar { index: i, ganzhi: month.shift(step), start_year, start_age: start_year - local.year + 1 }
         })
         .collect();
     Ok(Luck { forward, start, start_datetime, pillars })

@@ -14,6 +14,13 @@ cd "$here"
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 node dump_days.js > "$tmp/ref.csv"
 cut -d, -f1 "$tmp/ref.csv" | "$bin" lunar --csv > "$tmp/ours.csv"
-diff "$tmp/ref.csv" "$tmp/ours.csv" > /dev/null && echo "solar->lunar: $(($(wc -l < "$tmp/ref.csv") - 1)) days identical"
+check() { # name file
+  if diff -q "$tmp/ref.csv" "$2" > /dev/null; then
+    echo "$1: $(($(wc -l < "$tmp/ref.csv") - 1)) days identical"
+  else
+    echo "$1: MISMATCH"; diff "$tmp/ref.csv" "$2" | head -20; exit 1
+  fi
+}
+check "solar->lunar" "$tmp/ours.csv"
 cut -d, -f2- "$tmp/ref.csv" | "$bin" lunar --to-solar --csv > "$tmp/back.csv"
-diff "$tmp/ref.csv" "$tmp/back.csv" > /dev/null && echo "lunar->solar: $(($(wc -l < "$tmp/ref.csv") - 1)) days identical"
+check "lunar->solar" "$tmp/back.csv"
