@@ -64,13 +64,13 @@ fn angle_diff(a: f64, b: f64) -> f64 {
     }
 }
 
-/// The UT instant (Julian Day) at which the apparent solar longitude reaches `lon_deg`, searched
-/// near `jd_guess` (within ±10 days). Newton iteration on the longitude in TT, converged to
-/// better than 1 ms.
+/// The instant (Julian Ephemeris Day, TT) at which the apparent solar longitude reaches
+/// `lon_deg`, searched near `jde_guess` (within ±10 days). Newton iteration on the longitude,
+/// converged to better than 0.1 ms.
 #[must_use]
-pub fn solve_longitude(lon_deg: f64, jd_guess: f64) -> f64 {
+pub fn solve_longitude_tt(lon_deg: f64, jde_guess: f64) -> f64 {
     const MEAN_RATE: f64 = 360.0 / 365.242_19; // degrees per day
-    let mut jde = jd_guess + delta_t::delta_t(decimal_year(jd_guess)) / 86_400.0;
+    let mut jde = jde_guess;
     for _ in 0..20 {
         let step = angle_diff(lon_deg, apparent_solar_longitude(jde)) / MEAN_RATE;
         jde += step;
@@ -78,6 +78,14 @@ pub fn solve_longitude(lon_deg: f64, jd_guess: f64) -> f64 {
             break;
         }
     }
+    jde
+}
+
+/// The UT instant (Julian Day) at which the apparent solar longitude reaches `lon_deg`, searched
+/// near `jd_guess`: [`solve_longitude_tt`] minus [`delta_t::delta_t`].
+#[must_use]
+pub fn solve_longitude(lon_deg: f64, jd_guess: f64) -> f64 {
+    let jde = solve_longitude_tt(lon_deg, jd_guess + delta_t::delta_t(decimal_year(jd_guess)) / 86_400.0);
     jde - delta_t::delta_t(decimal_year(jde)) / 86_400.0
 }
 
