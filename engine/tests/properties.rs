@@ -1,0 +1,92 @@
+//! Property tests: stem/branch parity, the month-stem rule, the 60-day period of the day pillar,
+//! the lunar round trip, and hour/zi conventions.
+
+use engine::calendar::{civil_from_days, days_from_civil};
+use engine::ganzhi::{month_ganzhi, GanZhi};
+use engine::{four_pillars, lunar_to_solar, solar_to_lunar, BirthInput, Calendar, Options, TimeBasis, ZiConvention};
+use proptest::prelude::*;
+
+fn input(day_number: i64, secs: u32, offset: i32) -> BirthInput {
+    let (year, month, day) = civil_from_days(day_number);
+    BirthInput {
+        year,
+        month,
+        day,
+        hour: u8::try_from(secs / 3600).unwrap(),
+        minute: u8::try_from(secs / 60 % 60).unwrap(),
+        second: u8::try_from(secs % 60).unwrap(),
+        time: TimeBasis::Offset(offset),
+        longitude: None,
+        calendar: Calendar::Solar,
+        gender: None,
+    }
+}
+
+fn days() -> impl Strategy<Value = i64> {
+    days_from_civil(1900, 1, 2)..days_from_civil(2100, 12, 30)
+}
+
+proptest! {
+    #[test]
+    fn pillars_have_matching_parity_and_month_rule(z in days(), secs in 0u32..86_400, off in -720i32..=840) {
+        let p = four_pillars(&input(z, secs, off), &Options::default()).unwrap();
+        for g in [p.year, p.month, p.day, p.hour] {
+            prop_assert!(g.0 < 60);
+            prop_assert_eq!(g.stem() % 2, g.branch() % 2);
+        }
+        prop_assert_eq!(p.month, month_ganzhi(p.year.stem(), p.month.branch()));
+        // 寅 month stem = 2·(year stem mod 5) + 2.
+        let yin = p.month.shift(-i64::from((p.month.branch() + 10) % 12));
+        prop_assert_eq!(yin.branch(), 2);
+        prop_assert_eq!(yin.stem(), (2 * (p.year.stem() % 5) + 2) % 10);
+    }
+
+    #[test]
+    fn day_pillar_has_period_60(z in days_from_civil(1900, 1, 2)..days_from_civil(2100, 10, 1), secs in 0u32..82_800) {
+        let o = Options::default();
+        let a = four_pillars(&input(z, secs, 540), &o).unwrap();
+        let b = four_pillars(&input(z + 60, secs, 540), &o).unwrap();
+        let c = four_pillars(&input(z + 1, secs, 540), &o).unwrap();
+        prop_assert_eq!(a.day, b.day);
+        prop_assert_eq!(a.hour, b.hour);
+        prop_assert_eq!(c.day, a.day.shift(1));
+    }
+
+    #[test]
+    fn zi_conventions_agree_outside_23h(z in days(), secs in 0u32..82_800) {
+        let base = four_pillars(&input(z, secs, 540), &Options::default()).unwrap();
+        for zi in [ZiConvention::DayChangesAt23, ZiConvention::Midnight] {
+            let p = four_pillars(&input(z, secs, 540), &Options { zi, ..Options::default() }).unwrap();
+            prop_assert_eq!(p, base);
+        }
+    }
+
+    #[test]
+    fn zi_conventions_at_23h(z in days(), secs in 82_800u32..86_400) {
+        let run = |zi| four_pillars(&input(z, secs, 540), &Options { zi, ..Options::default() }).unwrap();
+        let (split, at23, mid) = (run(ZiConvention::Split), run(ZiConvention::DayChangesAt23), run(ZiConvention::Midnight));
+        prop_assert_eq!(at23.day, split.day.shift(1));
+        prop_assert_eq!(split.hour, at23.hour);
+        prop_assert_eq!(mid.day, split.day);
+        prop_assert_eq!(mid.hour.branch(), 0);
+        prop_assert_eq!(mid.hour.stem(), (2 * (split.day.stem() % 5)) % 10);
+    }
+
+    #[test]
+    fn lunar_round_trip(z in days_from_civil(1900, 1, 1)..=days_from_civil(2050, 12, 31)) {
+        let (y, m, d) = civil_from_days(z);
+        let l = solar_to_lunar(y, m, d).unwrap();
+        prop_assert_eq!(lunar_to_solar(l).unwrap(), (y, m, d));
+        let next = solar_to_lunar(civil_from_days(z + 1).0, civil_from_days(z + 1).1, civil_from_days(z + 1).2);
+        if let Ok(n) = next {
+            prop_assert!(n > l || (n.day == 1 && (n.month != l.month || n.leap != l.leap)));
+        }
+    }
+
+    #[test]
+    fn ganzhi_parts_round_trip(i in 0u8..60) {
+        let g = GanZhi(i);
+        prop_assert_eq!(GanZhi::from_parts(g.stem(), g.branch()), g);
+        prop_assert_eq!(GanZhi::parse_hanja(&g.hanja()), Some(g));
+    }
+}
