@@ -10,6 +10,8 @@ pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
     pub log: mpsc::Receiver<String>,
+    /// Log lines printed before the "listening" line.
+    pub startup: Vec<String>,
 }
 
 impl Server {
@@ -45,7 +47,7 @@ impl Server {
                 .unwrap_or_else(|_| panic!("server did not start; log so far:\n{}", seen.join("\n")));
             if line.contains("\"listening\"") {
                 let addr = json_field(&line, "addr").expect("addr in listening line");
-                return Self { child, addr: addr.parse().unwrap(), log: rx };
+                return Self { child, addr: addr.parse().unwrap(), log: rx, startup: seen };
             }
             seen.push(line);
         }
