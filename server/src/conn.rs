@@ -55,7 +55,11 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
         if !conn.transmit().is_empty() {
             wbuf.clear();
             wbuf.extend_from_slice(conn.transmit());
-            let (res, b) = stream.write_all(wbuf).await;
+            // A client that stops reading must not hold the connection forever.
+            let Ok((res, b)) = monoio::time::timeout(st.cfg.write_timeout, stream.write_all(wbuf)).await else {
+                debug!(shard = st.id, "write timed out");
+                break;
+            };
             wbuf = b;
             match res {
                 Ok(n) => {

@@ -211,3 +211,37 @@ fn saju_chart_over_post_get_and_form() {
         assert!(r.text().contains(&format!("\"field\":\"{field}\"")), "{q}: {}", r.text());
     }
 }
+
+#[test]
+fn client_that_never_reads_is_dropped_after_write_timeout() {
+    let s = Server::start(&["--shards", "1", "--write-timeout", "300ms"]);
+    let mut c = s.connect();
+    c.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let writer = std::thread::spawn(move || {
+        // ~4 KB responses; far more than the socket buffers hold. Never read.
+        let req = b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n".repeat(200);
+        for _ in 0..100 {
+            if c.write_all(&req).is_err() {
+                break;
+            }
+        }
+        c
+    });
+    let open = |s: &Server| -> u64 {
+        let m = s.request("GET", "/metrics", None).text();
+        let line = m.lines().find(|l| l.starts_with("hypercube_connections_open{shard=\"0\"}")).unwrap().to_string();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut dropped = false;
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+        // Only the /metrics probe itself is open once the stalled client is gone.
+        if open(&s) == 1 {
+            dropped = true;
+            break;
+        }
+    }
+    let _ = writer.join();
+    assert!(dropped, "stalled reader still connected");
+}
