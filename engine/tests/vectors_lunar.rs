@@ -30,7 +30,9 @@ fn public_lunar_korean_columns_both_directions() {
         }
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(cn_differs, 87, "the file says 87 rows differ from the Chinese calendar");
+    if common::committed() {
+        assert_eq!(cn_differs, 87, "the file says 87 rows differ from the Chinese calendar");
+    }
 }
 
 #[test]
