@@ -112,7 +112,7 @@ pub struct TermAt {
 pub struct Moment {
     /// Civil wall clock (Gregorian).
     pub local: DateTime,
-    /// Korean lunar date of the civil date (absent outside 1900..=2050).
+    /// Korean lunar date of the civil date (present for every supported date).
     pub lunar: Option<LunarDate>,
     /// Time zone, if given by zone.
     pub zone: Option<&'static str>,
