@@ -57,11 +57,9 @@ pub(crate) fn run(args: ChartArgs) -> ExitCode {
     if args.csv {
         return run_csv(if args.full { Mode::Full } else { Mode::Pillars }, "chart --csv");
     }
-    let transition = match args.transition.as_str() {
-        "reject" => TransitionPolicy::Reject,
-        "earlier" => TransitionPolicy::Earlier,
-        "later" => TransitionPolicy::Later,
-        other => return fail(&format!("--transition: unknown policy {other:?} (reject, earlier, later)")),
+    let transition: TransitionPolicy = match args.transition.parse() {
+        Ok(t) => t,
+        Err(_) => return fail(&format!("--transition: unknown policy {:?} (reject, earlier, later)", args.transition)),
     };
     match build(&args, transition).and_then(|(input, opts)| Chart::compute(&input, &opts)) {
         Ok(chart) if args.json => match serde_json::to_string_pretty(&chart) {
