@@ -141,3 +141,23 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Consecutive solar terms are strictly increasing, 14–17 days apart, and the 節 lookup
+    /// brackets every instant.
+    #[test]
+    fn term_instants_strictly_increasing(year in 1899i32..2101, k in 0usize..24, frac in 0.0f64..1.0) {
+        use engine::astro::terms::{jie_after, jie_at_or_before, term_ms};
+        let t = term_ms(year, k).unwrap();
+        let next = if k == 23 { term_ms(year + 1, 0) } else { term_ms(year, k + 1) }.unwrap();
+        prop_assert!(next > t);
+        let gap_days = (next - t) as f64 / 86_400_000.0;
+        prop_assert!((14.0..17.0).contains(&gap_days), "{} days", gap_days);
+        #[allow(clippy::cast_possible_truncation)]
+        let inside = t + ((next - t) as f64 * frac) as i64;
+        if let (Some(a), Some(b)) = (jie_at_or_before(inside), jie_after(inside)) {
+            prop_assert!(a.ms <= inside && inside < b.ms);
+            prop_assert_eq!((a.month_branch() + 1) % 12, b.month_branch());
+        }
+    }
+}
