@@ -1,7 +1,7 @@
 //! The Korean lunar calendar (음력) as published by KASI (한국천문연구원), extended
 //! astronomically with KASI's rules.
 //!
-//! - Lunar years 1899–2049: a compact per-year table ([`kr_table`]) generated from
+//! - Lunar years 1899–2049: a compact per-year table (`kr_table.rs`) generated from
 //!   korean-lunar-calendar 0.4.0, which carries KASI's tables, by
 //!   `engine/tools/kr-lunar/gen_table.js`; `engine/tools/kr-lunar/check.sh` re-checks every day
 //!   1900-01-01..=2050-12-31 in both directions against that package.
