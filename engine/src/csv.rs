@@ -8,9 +8,9 @@
 //! | [`Mode::Lunar`] | `solar_date` | [`LUNAR_HEADER`] |
 //! | [`Mode::LunarToSolar`] | `kr_lunar_year`, `kr_lunar_month`, `kr_lunar_day`, `kr_leap` | [`LUNAR_HEADER`] |
 
-use crate::calendar::{parse_date, parse_datetime, DateTime};
+use crate::calendar::{parse_date, parse_datetime};
 use crate::chart::tables::{nayin_reference, TenGod};
-use crate::chart::Chart;
+use crate::chart::{Chart, Pillar};
 use crate::ganzhi::STEMS;
 use crate::input::{BirthInput, Calendar, Gender, Options, SolarTime, TimeBasis, ZiConvention};
 use crate::lunar::{lunar_to_solar, solar_to_lunar, LunarDate};
@@ -183,11 +183,12 @@ fn full_row(dt: &str, gender: &str, offset: &str) -> Result<String, String> {
     let g: Gender = gender.parse().map_err(|e: crate::EngineError| e.to_string())?;
     let input = BirthInput { gender: Some(g), ..birth(dt, offset, None)? };
     let c = Chart::compute(&input, &Options::default()).map_err(|e| e.to_string())?;
-    let join = |f: &dyn Fn(&crate::chart::Pillar) -> String| c.pillars.iter().map(f).collect::<Vec<_>>().join("|");
-    let gods = |ids: &mut dyn Iterator<Item = TenGod>| ids.map(TenGod::reference).collect::<Vec<_>>().join(" ");
     let luck = c.luck.as_ref().ok_or("no luck pillars")?;
+    // One column: a value per pillar, joined with '|'.
+    let per_pillar = |f: &dyn Fn(&Pillar) -> String| c.pillars.iter().map(f).collect::<Vec<_>>().join("|");
+    let spaced = |v: Vec<&str>| v.join(" ");
     let s = &luck.start;
-    let pillars: Vec<String> = luck
+    let luck_pillars: Vec<String> = luck
         .pillars
         .iter()
         .take(8)
@@ -196,18 +197,18 @@ fn full_row(dt: &str, gender: &str, offset: &str) -> Result<String, String> {
     Ok([
         dt.to_owned(),
         if g == Gender::Male { "1" } else { "0" }.to_owned(),
-        join(&|p| p.ganzhi.hanja()),
-        join(&|p| p.stem.ten_god.map_or("日主", TenGod::reference).to_owned()),
-        join(&|p| p.branch.ten_god.reference().to_owned()),
-        join(&|p| p.branch.hidden.iter().map(|h| STEMS[usize::from(h.index)].hanja).collect::<Vec<_>>().join(" ")),
-        join(&|p| gods(&mut p.branch.hidden.iter().filter_map(|h| h.ten_god))),
-        join(&|p| p.life_stage.reference().to_owned()),
-        join(&|p| nayin_reference(p.ganzhi).to_owned()),
+        per_pillar(&|p| p.ganzhi.hanja()),
+        per_pillar(&|p| p.stem.ten_god.map_or("日主", TenGod::reference).to_owned()),
+        per_pillar(&|p| p.branch.ten_god.reference().to_owned()),
+        per_pillar(&|p| spaced(p.branch.hidden.iter().map(|h| STEMS[usize::from(h.index)].hanja).collect())),
+        per_pillar(&|p| spaced(p.branch.hidden.iter().filter_map(|h| h.ten_god).map(TenGod::reference).collect())),
+        per_pillar(&|p| p.life_stage.reference().to_owned()),
+        per_pillar(&|p| nayin_reference(p.ganzhi).to_owned()),
         format!("{}{}", c.void_branches[0].hanja, c.void_branches[1].hanja),
         u8::from(luck.forward).to_string(),
         format!("{}-{}-{}-{}", s.years, s.months, s.days, s.hours),
         luck.start_datetime.to_string(),
-        pillars.join("|"),
+        luck_pillars.join("|"),
     ]
     .join(","))
 }
@@ -235,10 +236,4 @@ fn to_solar_row(f: [&str; 4]) -> Result<String, String> {
     let l = LunarDate { year, month, day, leap };
     let solar = lunar_to_solar(l).map_err(|e| e.to_string())?;
     Ok(lunar_line(solar, &l))
-}
-
-/// Formats a wall clock like the CSVs do (`YYYY-MM-DDTHH:MM:SS`).
-#[must_use]
-pub fn format_datetime(t: &DateTime) -> String {
-    t.to_string()
 }

@@ -22,9 +22,9 @@ pub const BRANCHES: [Name; 12] = [
     Name { hanja: "戌", hangul: "술" }, Name { hanja: "亥", hangul: "해" },
 ];
 
-/// The five elements in generating order (木 → 火 → 土 → 金 → 水 → 木).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// The five elements in generating order (木 → 火 → 土 → 金 → 水 → 木). Serializes as
+/// `{key, hanja, hangul, roman}`, e.g. `{"key": "wood", "hanja": "木", "hangul": "목", "roman": "mok"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Element {
     /// 木
     Wood,
@@ -56,6 +56,20 @@ impl Element {
             Name { hanja: "土", hangul: "토" }, Name { hanja: "金", hangul: "금" },
             Name { hanja: "水", hangul: "수" },
         ][self as usize]
+    }
+}
+
+impl Serialize for Element {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let key = ["wood", "fire", "earth", "metal", "water"][*self as usize];
+        let n = self.name();
+        let mut st = s.serialize_struct("Element", 4)?;
+        st.serialize_field("key", key)?;
+        st.serialize_field("hanja", n.hanja)?;
+        st.serialize_field("hangul", n.hangul)?;
+        st.serialize_field("roman", &n.roman())?;
+        st.end()
     }
 }
 

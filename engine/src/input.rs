@@ -143,6 +143,20 @@ pub enum TransitionPolicy {
     Later,
 }
 
+impl FromStr for TransitionPolicy {
+    type Err = EngineError;
+    /// `reject`, `earlier` or `later`; an unknown policy is an error on `datetime` (the field
+    /// whose reading it governs).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "reject" => Ok(Self::Reject),
+            "earlier" => Ok(Self::Earlier),
+            "later" => Ok(Self::Later),
+            _ => Err(EngineError::InvalidDateTime(format!("unknown transition policy {s:?} (reject, earlier, later)"))),
+        }
+    }
+}
+
 /// Chart options. `Options::default()` is split 子時, civil time, no yearly luck, reject
 /// skipped/repeated wall clocks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

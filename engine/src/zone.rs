@@ -95,19 +95,22 @@ impl Zone {
     /// [`TransitionPolicy::Reject`].
     pub fn resolve(self, local: &DateTime, policy: TransitionPolicy) -> Result<(i64, i32), EngineError> {
         let wall = local.as_ms();
-        let mut hits: Vec<(i64, i32)> = self
-            .offsets()
-            .iter()
-            .map(|&o| (wall - i64::from(o) * 1000, o))
-            .filter(|&(utc, o)| self.offset_at(utc) == o)
-            .collect();
+        // The distinct instants whose offset reads back as `local` (0, 1 or 2 of them), sorted.
+        let mut hits = [(0_i64, 0_i32); 2];
+        let mut n = 0;
+        for &o in self.offsets() {
+            let utc = wall - i64::from(o) * 1000;
+            if self.offset_at(utc) == o && !hits[..n].iter().any(|h| h.0 == utc) && n < hits.len() {
+                hits[n] = (utc, o);
+                n += 1;
+            }
+        }
+        let hits = &mut hits[..n];
         hits.sort_unstable();
-        hits.dedup();
-        match (hits.as_slice(), policy) {
+        match (&*hits, policy) {
             ([one], _) => Ok(*one),
-            ([first, ..], TransitionPolicy::Earlier) if hits.len() > 1 => Ok(*first),
-            ([.., last], TransitionPolicy::Later) if hits.len() > 1 => Ok(*last),
-            ([_, _, ..], _) => Err(EngineError::AmbiguousLocalTime(local.to_string(), self.name())),
+            ([first, _], TransitionPolicy::Earlier) => Ok(*first),
+            ([_, last], TransitionPolicy::Later) => Ok(*last),
             ([], TransitionPolicy::Reject) => {
                 Err(EngineError::NonexistentLocalTime(local.to_string(), self.name()))
             }
@@ -118,6 +121,7 @@ impl Zone {
                 let o = if p == TransitionPolicy::Earlier { before } else { after };
                 Ok((wall - i64::from(o) * 1000, o))
             }
+            _ => Err(EngineError::AmbiguousLocalTime(local.to_string(), self.name())),
         }
     }
 }

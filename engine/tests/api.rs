@@ -68,6 +68,10 @@ fn chart_serializes_with_names() {
     assert_eq!(j["four_pillars"]["day"]["roman"], "gyeongjin");
     assert_eq!(j["pillars"][3]["stem"]["ten_god"]["hangul"], "상관");
     assert_eq!(j["moment"]["utc"], "1990-05-15T05:30:00");
+    assert_eq!(j["pillars"][0]["stem"]["element"]["hanja"], "金");
+    assert_eq!(j["pillars"][0]["stem"]["element"]["roman"], "geum");
+    assert_eq!(j["pillars"][2]["label"]["hangul"], "일주");
+    assert_eq!(j["pillars"][2]["nayin"]["roman"], "baekrapgeum");
     assert_eq!(j["luck"]["pillars"].as_array().unwrap().len(), 10);
     assert_eq!(j["year_luck"]["ganzhi"]["hanja"], "丙午");
     let total: u64 = ["wood", "fire", "earth", "metal", "water"].iter().map(|k| j["elements"][k].as_u64().unwrap()).sum();

@@ -73,7 +73,7 @@ proptest! {
     }
 
     #[test]
-    fn lunar_round_trip(z in days_from_civil(1900, 1, 1)..=days_from_civil(2050, 12, 31)) {
+    fn lunar_round_trip(z in days_from_civil(1900, 1, 1)..=days_from_civil(2100, 12, 31)) {
         let (y, m, d) = civil_from_days(z);
         let l = solar_to_lunar(y, m, d).unwrap();
         prop_assert_eq!(lunar_to_solar(l).unwrap(), (y, m, d));
@@ -88,5 +88,76 @@ proptest! {
         let g = GanZhi(i);
         prop_assert_eq!(GanZhi::from_parts(g.stem(), g.branch()), g);
         prop_assert_eq!(GanZhi::parse_hanja(&g.hanja()), Some(g));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Any input whatsoever gives a chart or an error — never a panic.
+    #[test]
+    fn never_panics(
+        year in prop_oneof![1890i32..2110, any::<i32>()],
+        month in 0u8..15, day in 0u8..33, hour in 0u8..26, minute in 0u8..62, second in 0u8..62,
+        offset in prop_oneof![-1200i32..1200, any::<i32>()],
+        zone in any::<bool>(),
+        lon in prop_oneof![Just(None), (-200.0f64..200.0).prop_map(Some), Just(Some(f64::NAN)), Just(Some(f64::INFINITY))],
+        lunar in 0u8..3, male in any::<bool>(), zi in 0u8..3, st in 0u8..3, tr in 0u8..3,
+        luck_year in prop_oneof![Just(None), (1800i32..2200).prop_map(Some)],
+    ) {
+        use engine::{Gender, SolarTime, TransitionPolicy, Zone};
+        let input = BirthInput {
+            year, month, day, hour, minute, second,
+            time: if zone { TimeBasis::Zone(Zone::AsiaSeoul) } else { TimeBasis::Offset(offset) },
+            longitude: lon,
+            calendar: match lunar { 0 => Calendar::Solar, 1 => Calendar::Lunar { leap: false }, _ => Calendar::Lunar { leap: true } },
+            gender: Some(if male { Gender::Male } else { Gender::Female }),
+        };
+        let opts = Options {
+            zi: [ZiConvention::Split, ZiConvention::DayChangesAt23, ZiConvention::Midnight][usize::from(zi)],
+            solar_time: [SolarTime::Civil, SolarTime::LocalMean, SolarTime::Apparent][usize::from(st)],
+            luck_year,
+            transition: [TransitionPolicy::Reject, TransitionPolicy::Earlier, TransitionPolicy::Later][usize::from(tr)],
+        };
+        match engine::Chart::compute(&input, &opts) {
+            Ok(c) => prop_assert_eq!(c.four_pillars, four_pillars(&input, &opts).unwrap()),
+            Err(e) => prop_assert!(!e.to_string().is_empty() && !e.field().is_empty()),
+        }
+    }
+
+    /// Arbitrary CSV lines give a row or a line-numbered error — never a panic.
+    #[test]
+    fn csv_never_panics(line in "[0-9T:,. -]{0,60}", mode in 0u8..4) {
+        use engine::csv::{CsvJob, Mode};
+        let (mode, header) = [
+            (Mode::Pillars, "local_datetime,utc_offset_min,longitude_deg"),
+            (Mode::Full, "local_datetime,gender,utc_offset_min"),
+            (Mode::Lunar, "solar_date"),
+            (Mode::LunarToSolar, "kr_lunar_year,kr_lunar_month,kr_lunar_day,kr_leap"),
+        ][usize::from(mode)];
+        let job = CsvJob::new(mode, header).unwrap();
+        if let Err(e) = job.row(&line, 7) {
+            prop_assert_eq!(e.line, 7);
+        }
+    }
+}
+
+proptest! {
+    /// Consecutive solar terms are strictly increasing, 14–17 days apart, and the 節 lookup
+    /// brackets every instant.
+    #[test]
+    fn term_instants_strictly_increasing(year in 1899i32..2101, k in 0usize..24, frac in 0.0f64..1.0) {
+        use engine::astro::terms::{jie_after, jie_at_or_before, term_ms};
+        let t = term_ms(year, k).unwrap();
+        let next = if k == 23 { term_ms(year + 1, 0) } else { term_ms(year, k + 1) }.unwrap();
+        prop_assert!(next > t);
+        let gap_days = (next - t) as f64 / 86_400_000.0;
+        prop_assert!((14.0..17.0).contains(&gap_days), "{} days", gap_days);
+        #[allow(clippy::cast_possible_truncation)]
+        let inside = t + ((next - t) as f64 * frac) as i64;
+        if let (Some(a), Some(b)) = (jie_at_or_before(inside), jie_after(inside)) {
+            prop_assert!(a.ms <= inside && inside < b.ms);
+            prop_assert_eq!((a.month_branch() + 1) % 12, b.month_branch());
+        }
     }
 }

@@ -5,12 +5,23 @@
 //! adjacent 節 (as a UTC+8 wall clock) lies within 10 s of a minute boundary is ambiguous for
 //! `luck_start` / `luck_start_solar` (and the luck years when that crosses New Year); after 2050
 //! the tolerance is 120 s, as for the pillar vectors, so every post-2050 luck start is ambiguous. Such rows are
-//! counted and listed, never skipped silently.
+//! counted and listed, never skipped silently. A birth within that tolerance of a 節 itself is
+//! ambiguous in every column (year/month pillars and all that follows from them).
 
 mod common;
 
 use engine::astro::terms::{jie_after, jie_at_or_before};
 use engine::csv::{CsvJob, Mode};
+
+/// Whether the birth is within the ephemeris tolerance of a 節 (then every column may differ).
+fn pillars_ambiguous(local: &str) -> bool {
+    let t = engine::calendar::parse_datetime(local).expect("datetime");
+    let utc = t.as_ms() - 8 * 3_600_000;
+    let prev = jie_at_or_before(utc).expect("jie");
+    let next = jie_after(utc).expect("jie");
+    let tol = |y: i32| if y > 2050 { 120_000 } else { 10_000 };
+    utc - prev.ms < tol(prev.year) || next.ms - utc < tol(next.year)
+}
 
 fn luck_ambiguous(local: &str, forward: bool) -> bool {
     let t = engine::calendar::parse_datetime(local).expect("datetime");
@@ -46,7 +57,8 @@ fn public_charts_every_column() {
             &row[h] == g || matches!(h.as_str(), "luck_start" | "luck_start_solar" | "luck_pillars")
         });
         let msg = format!("line {} {}: {}", i + 2, row["local_datetime"], diff.join("; "));
-        if only_luck && luck_ambiguous(&row["local_datetime"], row["luck_forward"] == "1") {
+        let dt = &row["local_datetime"];
+        if (only_luck && luck_ambiguous(dt, row["luck_forward"] == "1")) || pillars_ambiguous(dt) {
             ambiguous.push(msg);
         } else {
             failures.push(msg);

@@ -30,7 +30,9 @@ fn public_lunar_korean_columns_both_directions() {
         }
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(cn_differs, 87, "the file says 87 rows differ from the Chinese calendar");
+    if common::committed() {
+        assert_eq!(cn_differs, 87, "the file says 87 rows differ from the Chinese calendar");
+    }
 }
 
 #[test]
@@ -49,6 +51,6 @@ fn impossible_lunar_dates_are_errors() {
     assert_eq!(e.field(), "lunar");
     assert_eq!(lunar_to_solar(LunarDate { year: 2000, month: 13, day: 1, leap: false }).unwrap_err().field(), "lunar");
     assert_eq!(lunar_to_solar(LunarDate { year: 1800, month: 1, day: 1, leap: false }).unwrap_err().field(), "datetime");
-    assert_eq!(engine::solar_to_lunar(2051, 1, 1).unwrap_err().field(), "datetime");
+    assert_eq!(engine::solar_to_lunar(2101, 1, 1).unwrap_err().field(), "datetime");
     assert_eq!(engine::solar_to_lunar(2023, 2, 29).unwrap_err().field(), "datetime");
 }

@@ -52,6 +52,8 @@ pub struct BranchInfo {
 pub struct Pillar {
     /// `year`, `month`, `day` or `hour`.
     pub position: &'static str,
+    /// 年柱 연주, 月柱 월주, 日柱 일주 or 時柱 시주.
+    pub label: Name,
     /// The sexagenary pillar.
     pub ganzhi: GanZhi,
     /// Heavenly stem.
@@ -110,7 +112,7 @@ pub struct TermAt {
 pub struct Moment {
     /// Civil wall clock (Gregorian).
     pub local: DateTime,
-    /// Korean lunar date of the civil date (absent outside 1900..=2050).
+    /// Korean lunar date of the civil date (present for every supported date).
     pub lunar: Option<LunarDate>,
     /// Time zone, if given by zone.
     pub zone: Option<&'static str>,
@@ -168,8 +170,15 @@ fn stem_info(dm: u8, s: u8, is_dm: bool) -> StemInfo {
 fn pillar(position: &'static str, g: GanZhi, dm: u8) -> Pillar {
     let b = g.branch();
     let hidden: Vec<StemInfo> = HIDDEN[usize::from(b)].iter().map(|&s| stem_info(dm, s, false)).collect();
+    let label = match position {
+        "year" => Name { hanja: "年柱", hangul: "연주" },
+        "month" => Name { hanja: "月柱", hangul: "월주" },
+        "day" => Name { hanja: "日柱", hangul: "일주" },
+        _ => Name { hanja: "時柱", hangul: "시주" },
+    };
     Pillar {
         position,
+        label,
         ganzhi: g,
         stem: stem_info(dm, g.stem(), position == "day"),
         branch: BranchInfo {

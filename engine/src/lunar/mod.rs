@@ -1,18 +1,30 @@
-//! The Korean lunar calendar (음력) as published by KASI (한국천문연구원).
+//! The Korean lunar calendar (음력) as published by KASI (한국천문연구원), extended
+//! astronomically with KASI's rules.
 //!
-//! Source: a compact per-year table ([`kr_table`]) generated from korean-lunar-calendar 0.4.0,
-//! which carries KASI's tables, by `engine/tools/kr-lunar/gen_table.js`;
-//! `engine/tools/kr-lunar/check.sh` re-checks every day 1900-01-01..=2050-12-31 in both
-//! directions against that package. Range: Gregorian 1900-01-01 ..= 2050-12-31 (lunar 1899-12-01
-//! ..= 2050-11-18), the end of KASI's published table as that package carries it.
+//! - Lunar years 1899–2049: a compact per-year table (`kr_table.rs`) generated from
+//!   korean-lunar-calendar 0.4.0, which carries KASI's tables, by
+//!   `engine/tools/kr-lunar/gen_table.js`; `engine/tools/kr-lunar/check.sh` re-checks every day
+//!   1900-01-01..=2050-12-31 in both directions against that package.
+//! - Lunar years 2050–2100: computed by [`astro`] (new moons and principal terms at UTC+9) into
+//!   the committed `kr_ext_table.rs` (`examples/gen_kr_lunar_ext.rs`). The same computation
+//!   reproduces KASI's table exactly for 1912–2049 and the published part of 2050
+//!   (`tests/lunar_astro.rs`); before 1912 KASI follows the historical calendar of the time,
+//!   which differs in month lengths in 7 of those 12 years, so the table is used there.
+//!
+//! Range: Gregorian 1900-01-01 ..= 2100-12-31 (from lunar 1899-12-01). Dates after 2050 that a
+//! ~2 min ΔT error could move are listed at the top of `kr_ext_table.rs` (5 new moons or
+//! principal terms within 2 min of midnight).
 //!
 //! The Korean calendar is reckoned at UTC+9 (135°E), the Chinese at UTC+8, so the two differ on
 //! some months; this module is the Korean one.
 
+pub mod astro;
+mod kr_ext_table;
 mod kr_table;
 
 use crate::calendar::{civil_from_days, days_from_civil, days_in_month};
 use crate::error::EngineError;
+use kr_ext_table::YEARS_EXT;
 use kr_table::YEARS;
 use serde::Serialize;
 
@@ -21,7 +33,9 @@ const FIRST_YEAR: i32 = 1899;
 /// First supported Gregorian date.
 pub const MIN_SOLAR: (i32, u8, u8) = (1900, 1, 1);
 /// Last supported Gregorian date.
-pub const MAX_SOLAR: (i32, u8, u8) = (2050, 12, 31);
+pub const MAX_SOLAR: (i32, u8, u8) = (2100, 12, 31);
+/// First lunar year taken from the astronomical extension (KASI's table ends within 2050).
+const EXT_FIRST_YEAR: i32 = 2050;
 
 /// A Korean lunar date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -36,6 +50,13 @@ pub struct LunarDate {
     pub leap: bool,
 }
 
+/// KASI's table rows from lunar year 1899: (day number of 1/1, leap month or 0, months, 30-day
+/// bit mask); for checks and tools.
+#[must_use]
+pub fn kasi_rows() -> &'static [(i32, u8, u8, u16)] {
+    &YEARS
+}
+
 struct YearInfo {
     new_year: i64,
     leap_month: u8,
@@ -44,8 +65,11 @@ struct YearInfo {
 }
 
 fn year_info(year: i32) -> Option<YearInfo> {
-    let i = usize::try_from(year.checked_sub(FIRST_YEAR)?).ok()?;
-    let &(new_year, leap_month, months, long_bits) = YEARS.get(i)?;
+    let &(new_year, leap_month, months, long_bits) = if year >= EXT_FIRST_YEAR {
+        YEARS_EXT.get(usize::try_from(year - EXT_FIRST_YEAR).ok()?)?
+    } else {
+        YEARS.get(usize::try_from(year.checked_sub(FIRST_YEAR)?).ok()?)?
+    };
     Some(YearInfo { new_year: i64::from(new_year), leap_month, months, long_bits })
 }
 
@@ -70,14 +94,14 @@ fn solar_range() -> (i64, i64) {
 }
 
 fn out_of_range(what: String) -> EngineError {
-    EngineError::OutOfRange(format!("{what}: the Korean lunar calendar is supported for 1900-01-01..=2050-12-31"))
+    EngineError::OutOfRange(format!("{what}: the Korean lunar calendar is supported for 1900-01-01..=2100-12-31"))
 }
 
 /// The Korean lunar date of a Gregorian date.
 ///
 /// # Errors
 /// [`EngineError::InvalidDateTime`] for a date that does not exist, [`EngineError::OutOfRange`]
-/// outside 1900-01-01..=2050-12-31.
+/// outside 1900-01-01..=2100-12-31.
 pub fn solar_to_lunar(year: i32, month: u8, day: u8) -> Result<LunarDate, EngineError> {
     if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
         return Err(EngineError::InvalidDateTime(format!("{year:04}-{month:02}-{day:02} is not a valid date")));
@@ -87,8 +111,11 @@ pub fn solar_to_lunar(year: i32, month: u8, day: u8) -> Result<LunarDate, Engine
     if z < lo || z > hi {
         return Err(out_of_range(format!("{year:04}-{month:02}-{day:02}")));
     }
-    let idx = YEARS.partition_point(|&(ny, ..)| i64::from(ny) <= z);
-    let lyear = FIRST_YEAR + i32::try_from(idx).unwrap_or(i32::MAX) - 1;
+    let lyear = if z >= i64::from(YEARS_EXT[0].0) {
+        EXT_FIRST_YEAR + i32::try_from(YEARS_EXT.partition_point(|&(ny, ..)| i64::from(ny) <= z)).unwrap_or(0) - 1
+    } else {
+        FIRST_YEAR + i32::try_from(YEARS.partition_point(|&(ny, ..)| i64::from(ny) <= z)).unwrap_or(0) - 1
+    };
     let info = year_info(lyear).ok_or_else(|| out_of_range(format!("{year:04}-{month:02}-{day:02}")))?;
     let mut offset = z - info.new_year;
     for j in 0..info.months {

@@ -9,8 +9,17 @@ pub struct Table {
     pub rows: Vec<HashMap<String, String>>,
 }
 
+/// Whether the tests run on the committed vectors (not on a `HYPERCUBE_VECTORS` directory).
+pub fn committed() -> bool {
+    std::env::var_os("HYPERCUBE_VECTORS").is_none()
+}
+
+/// Loads `name` from `engine/tests/data`, or from the directory in `HYPERCUBE_VECTORS` (to run the
+/// same checks on freshly generated vectors, e.g. other seeds of the generators).
 pub fn load(name: &str) -> Table {
-    let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::var("HYPERCUBE_VECTORS")
+        .unwrap_or_else(|_| format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")));
+    let path = format!("{dir}/{name}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut lines = text.lines().map(str::to_owned);
     let head = lines.next().expect("header");

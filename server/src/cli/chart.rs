@@ -57,7 +57,11 @@ pub(crate) fn run(args: ChartArgs) -> ExitCode {
     if args.csv {
         return run_csv(if args.full { Mode::Full } else { Mode::Pillars }, "chart --csv");
     }
-    match build(&args).and_then(|(input, opts)| Chart::compute(&input, &opts)) {
+    let transition: TransitionPolicy = match args.transition.parse() {
+        Ok(t) => t,
+        Err(_) => return fail(&format!("--transition: unknown policy {:?} (reject, earlier, later)", args.transition)),
+    };
+    match build(&args, transition).and_then(|(input, opts)| Chart::compute(&input, &opts)) {
         Ok(chart) if args.json => match serde_json::to_string_pretty(&chart) {
             Ok(s) => {
                 println!("{s}");
@@ -78,7 +82,7 @@ fn fail(msg: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-fn build(a: &ChartArgs) -> Result<(BirthInput, Options), EngineError> {
+fn build(a: &ChartArgs, transition: TransitionPolicy) -> Result<(BirthInput, Options), EngineError> {
     let dt = a.datetime.as_deref().unwrap_or_default();
     let t = engine::calendar::parse_datetime(dt)
         .ok_or_else(|| EngineError::InvalidDateTime(format!("{dt:?} (want YYYY-MM-DDTHH:MM[:SS])")))?;
@@ -86,12 +90,6 @@ fn build(a: &ChartArgs) -> Result<(BirthInput, Options), EngineError> {
         (Some(z), _) => TimeBasis::Zone(z.parse()?),
         (None, Some(o)) => TimeBasis::Offset(o),
         (None, None) => return Err(EngineError::UnknownZone("(give --offset or --zone)".into())),
-    };
-    let transition = match a.transition.as_str() {
-        "reject" => TransitionPolicy::Reject,
-        "earlier" => TransitionPolicy::Earlier,
-        "later" => TransitionPolicy::Later,
-        other => return Err(EngineError::InvalidDateTime(format!("--transition {other:?} (reject, earlier, later)"))),
     };
     let input = BirthInput {
         year: t.year,
