@@ -65,6 +65,10 @@ pub(crate) struct Settings {
     #[arg(long, env = "HYPERCUBE_IDLE_TIMEOUT", value_parser = parse_duration)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) idle_timeout: Option<Duration>,
+    /// Time a write may wait for the client to read; a client that stops reading is dropped. [default: 30s]
+    #[arg(long, env = "HYPERCUBE_WRITE_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) write_timeout: Option<Duration>,
     /// Pipelined requests read ahead of their responses per connection. [default: 16]
     #[arg(long, env = "HYPERCUBE_MAX_PIPELINED")]
     pub(crate) max_pipelined: Option<usize>,
@@ -143,6 +147,7 @@ pub(crate) struct Config {
     pub(crate) incoming_cpu: bool,
     pub(crate) max_conns: usize,
     pub(crate) limits: proto::http1::Limits,
+    pub(crate) write_timeout: Duration,
     pub(crate) drain_timeout: Duration,
     pub(crate) drain_idle_grace: Duration,
     pub(crate) log_format: LogFormat,
@@ -161,7 +166,7 @@ impl Settings {
         let text = std::fs::read_to_string(&path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let file: Self = toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
         overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, max_conns,
-            max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout,
+            max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout, write_timeout,
             max_pipelined, drain_timeout, drain_idle_grace, log_format, log, ws_origins, ws_max_message_bytes,
             ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api);
         Ok(self)
@@ -201,6 +206,7 @@ impl Settings {
             incoming_cpu: self.incoming_cpu.unwrap_or(true),
             max_conns: self.max_conns.unwrap_or(100_000).max(1),
             limits,
+            write_timeout: self.write_timeout.unwrap_or(Duration::from_secs(30)),
             drain_timeout: self.drain_timeout.unwrap_or(Duration::from_secs(10)),
             drain_idle_grace: self.drain_idle_grace.unwrap_or(Duration::from_millis(500)),
             log_format: self.log_format.unwrap_or(LogFormat::Pretty),

@@ -14,7 +14,11 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tracing::debug;
 
-const READ_BUF: usize = 8 * 1024;
+/// Read buffer while waiting for a new request: big enough for a typical API request in one
+/// read, small because an io_uring read pins its buffer for as long as the connection idles.
+const IDLE_READ_BUF: usize = 1024;
+/// Read buffer in the middle of a request (large heads, bodies).
+const BUSY_READ_BUF: usize = 16 * 1024;
 const ECANCELED: i32 = 125;
 const FAR: Duration = Duration::from_secs(86_400 * 365);
 
@@ -31,8 +35,8 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
     let mut conn = Conn::new(st.cfg.limits.clone(), now);
     let mut shut = false;
     let mut grace: Option<Instant> = None;
-    let mut rbuf = Some(Vec::with_capacity(READ_BUF));
-    let mut wbuf = Vec::with_capacity(READ_BUF);
+    let mut rbuf: Option<Vec<u8>> = None;
+    let mut wbuf = Vec::new();
     let mut armed = conn.deadline().unwrap_or(now + FAR);
     let mut timer = Box::pin(monoio::time::sleep_until(armed.into()));
     let mut upgrade = None;
@@ -56,7 +60,11 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
         if !conn.transmit().is_empty() {
             wbuf.clear();
             wbuf.extend_from_slice(conn.transmit());
-            let (res, b) = stream.write_all(wbuf).await;
+            // A client that stops reading must not hold the connection forever.
+            let Ok((res, b)) = monoio::time::timeout(st.cfg.write_timeout, stream.write_all(wbuf)).await else {
+                debug!(shard = st.id, "write timed out");
+                break;
+            };
             wbuf = b;
             match res {
                 Ok(n) => {
@@ -86,7 +94,11 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
             }
             _ => {}
         }
-        let buf = rbuf.take().unwrap_or_else(|| Vec::with_capacity(READ_BUF));
+        let want = if conn.is_idle() { IDLE_READ_BUF } else { BUSY_READ_BUF };
+        let buf = match rbuf.take() {
+            Some(b) if b.capacity() == want => b,
+            _ => Vec::with_capacity(want),
+        };
         let cancel = st.read_cancel_handle();
         monoio::select! {
             r = stream.cancelable_read(buf, cancel), if conn.wants_read() => {

@@ -10,6 +10,9 @@ fn head(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
+/// A per-shard series: name, type, help, and how to read it from a shard's counters.
+type PerShard = (&'static str, &'static str, &'static str, fn(&crate::stats::ShardCounters) -> u64);
+
 /// Render every metric. `build` is (version, kernel name) for `hypercube_build_info`.
 pub(crate) fn render(s: &Snapshot, version: &str, kernel: &str) -> String {
     let mut o = String::with_capacity(8192);
@@ -28,7 +31,7 @@ pub(crate) fn render(s: &Snapshot, version: &str, kernel: &str) -> String {
     for (route, status, n) in s.requests() {
         let _ = writeln!(o, "hypercube_requests_total{{route=\"{}\",status=\"{status}\"}} {n}", route.label());
     }
-    let per_shard: [(&str, &str, &str, fn(&crate::stats::ShardCounters) -> u64); 7] = [
+    let per_shard: [PerShard; 7] = [
         ("hypercube_requests_in_flight", "gauge", "Requests read but not yet answered.", |c| c.in_flight),
         ("hypercube_connections_open", "gauge", "Open client connections.", |c| c.open),
         ("hypercube_connections_accepted_total", "counter", "Connections accepted.", |c| c.accepted),

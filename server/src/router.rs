@@ -66,8 +66,10 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
     };
     let resp = match (route, req.method) {
         (RouteId::Healthz, Get | Head) => Resp::new(200, TEXT, Bytes::from_static(b"ok")),
-        (RouteId::Readyz, Get | Head) => readyz(st).await,
-        (RouteId::Metrics, Get | Head) => metrics(st).await,
+        // Boxed: their cross-shard state would otherwise sit inline in every connection's task,
+        // idle or not (it measured 4.6 KB per connection inline).
+        (RouteId::Readyz, Get | Head) => Box::pin(readyz(st)).await,
+        (RouteId::Metrics, Get | Head) => Box::pin(metrics(st)).await,
         (RouteId::Saju, Get | Head) => crate::api::saju::get(req.query),
         (RouteId::Saju, Post) => crate::api::saju::post(req.content_type, req.body),
         (RouteId::Publish, Post) => crate::ws::publish(st, req.query, req.body).await,

@@ -14,7 +14,7 @@ pub(crate) struct ShardState {
     pub(crate) driver: DriverKind,
     pub(crate) cfg: Arc<Config>,
     pub(crate) stats: Stats,
-    pub(crate) sharded: Sharded<ShardState>,
+    pub(crate) sharded: Sharded<Self>,
     pub(crate) boot: crate::serve::Boot,
     pub(crate) date: DateCache,
     /// WebSocket connections, topics and counters of this shard.

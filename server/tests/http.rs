@@ -148,8 +148,17 @@ fn start_log_has_one_pinned_shard_per_core_on_io_uring() {
     let n = m.lines().filter(|l| l.starts_with("hypercube_shard_info{")).count();
     assert_eq!(n, shard::cpus::allowed().len());
     assert!(m.lines().filter(|l| l.starts_with("hypercube_shard_info{")).all(|l| l.contains("io_uring") && !l.contains("cpu=\"none\"")));
-    let started: Vec<String> = s.drain_log().into_iter().filter(|l| l.contains("shard started")).collect();
+    let mut started: Vec<String> = s.startup.iter().filter(|l| l.contains("shard started")).cloned().collect();
+    let end = Instant::now() + Duration::from_secs(5);
+    while started.len() < n && Instant::now() < end {
+        if let Ok(l) = s.log.recv_timeout(Duration::from_millis(100)) {
+            if l.contains("shard started") {
+                started.push(l);
+            }
+        }
+    }
     assert_eq!(started.len(), n, "{started:?}");
+    assert!(started.iter().all(|l| l.contains("\"driver\":\"io_uring\"")), "{started:?}");
 }
 
 #[test]
@@ -161,4 +170,78 @@ fn connection_limit_gives_503() {
     let r = s.request("GET", "/healthz", None);
     assert_eq!(r.status, 503);
     assert_eq!(r.header("connection"), Some("close"));
+}
+
+#[test]
+fn saju_chart_over_post_get_and_form() {
+    let s = Server::start(&["--shards", "2"]);
+    let body = r#"{"datetime":"1990-05-15T14:30:00","zone":"Asia/Seoul","lon":126.98,"gender":"m","luck_year":2026}"#;
+    let post = s.request("POST", "/v1/saju", Some(body));
+    assert_eq!(post.status, 200, "{}", post.text());
+    assert_eq!(post.header("content-type"), Some("application/json"));
+    let v: serde_json::Value = serde_json::from_slice(&post.body).unwrap();
+    let fp = &v["four_pillars"];
+    let hanja: Vec<&str> = ["year", "month", "day", "hour"].iter().map(|k| fp[k]["hanja"].as_str().unwrap()).collect();
+    assert_eq!(hanja, ["庚午", "辛巳", "庚辰", "癸未"]);
+    let get = s.request("GET", "/v1/saju?datetime=1990-05-15T14%3A30%3A00&zone=Asia%2FSeoul&lon=126.98&gender=m&luck_year=2026", None);
+    assert_eq!(get.status, 200);
+    assert_eq!(get.body, post.body, "GET and POST give the same chart");
+    // curl -d sends the form content type: JSON bodies and real form bodies both work.
+    let raw = |ct: &str, b: &str| {
+        format!("POST /v1/saju HTTP/1.1\r\nHost: t\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}", b.len())
+    };
+    let form_json = &parse_responses(&s.exchange(raw("application/x-www-form-urlencoded", body).as_bytes()), false)[0];
+    assert_eq!(form_json.body, post.body);
+    let form = raw("application/x-www-form-urlencoded", "datetime=1990-05-15T14%3A30%3A00&zone=Asia%2FSeoul&lon=126.98&gender=m&luck_year=2026");
+    assert_eq!(parse_responses(&s.exchange(form.as_bytes()), false)[0].body, post.body);
+    assert_eq!(parse_responses(&s.exchange(raw("text/xml", "<a/>").as_bytes()), false)[0].status, 415);
+    let head = s.request("HEAD", "/v1/saju?datetime=1990-05-15T14:30:00&offset=540", None);
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    // Engine-side validation also names the field.
+    for (q, field) in [
+        ("datetime=1990-05-15T14:30:00&zone=Mars/Base", "zone"),
+        ("datetime=1990-05-15T14:30:00&offset=540&zi=bogus", "zi"),
+        ("datetime=1990-05-15T14:30:00&offset=540&solar_time=apparent", "lon"),
+        ("datetime=1990-05-15T14:30:00&offset=540&gender=x", "gender"),
+        ("datetime=1800-05-15T14:30:00&offset=540", "datetime"),
+    ] {
+        let r = s.request("GET", &format!("/v1/saju?{q}"), None);
+        assert_eq!(r.status, 422, "{q}: {}", r.text());
+        assert!(r.text().contains(&format!("\"field\":\"{field}\"")), "{q}: {}", r.text());
+    }
+}
+
+#[test]
+fn client_that_never_reads_is_dropped_after_write_timeout() {
+    let s = Server::start(&["--shards", "1", "--write-timeout", "300ms"]);
+    let mut c = s.connect();
+    c.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let writer = std::thread::spawn(move || {
+        // ~4 KB responses; far more than the socket buffers hold. Never read.
+        let req = b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n".repeat(200);
+        for _ in 0..100 {
+            if c.write_all(&req).is_err() {
+                break;
+            }
+        }
+        c
+    });
+    let open = |s: &Server| -> u64 {
+        let m = s.request("GET", "/metrics", None).text();
+        let line = m.lines().find(|l| l.starts_with("hypercube_connections_open{shard=\"0\"}")).unwrap().to_string();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let end = Instant::now() + Duration::from_secs(10);
+    let mut dropped = false;
+    while Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(200));
+        // Only the /metrics probe itself is open once the stalled client is gone.
+        if open(&s) == 1 {
+            dropped = true;
+            break;
+        }
+    }
+    let _ = writer.join();
+    assert!(dropped, "stalled reader still connected");
 }

@@ -76,7 +76,9 @@ fn daily_is_pushed_on_subscribe() {
     assert_eq!(e["data"]["tz"], json!("Asia/Seoul"));
     let date = e["data"]["date"].as_str().unwrap().to_string();
     assert!(date.len() == 10 && date.as_bytes()[4] == b'-' && date.as_bytes()[7] == b'-', "{date}");
-    assert!(e["data"].get("day_pillar").is_some(), "{e}");
+    let day = &e["data"]["day"];
+    assert_eq!(day["pillar"]["hanja"].as_str().map(|h| h.chars().count()), Some(2), "{e}");
+    assert!(day["stem_element"]["key"].is_string() && day["branch_element"]["key"].is_string(), "{e}");
 }
 
 #[test]

@@ -224,6 +224,18 @@ where
     });
 }
 
+/// Ring set-up flags. COOP_TASKRUN (Linux 5.19+) lets the kernel run io_uring completions'
+/// task work at the shard's next kernel entry instead of interrupting it with an IPI; the shard
+/// enters the kernel on every loop turn anyway. Measured here (bench/http-vs-nginx set-up, one
+/// shard): ~3.6–4.7 µs of CPU per request with it, ~5.6 µs without.
+fn uring_flags(coop: bool) -> io_uring::Builder {
+    let mut b = io_uring::IoUring::builder();
+    if coop {
+        b.setup_coop_taskrun();
+    }
+    b
+}
+
 /// A monoio runtime on either driver (both with timers).
 enum Rt {
     Uring(monoio::Runtime<monoio::time::TimeDriver<monoio::IoUringDriver>>),
@@ -238,10 +250,15 @@ impl Rt {
         match driver {
             Driver::Epoll => epoll(),
             Driver::IoUring | Driver::Auto => {
-                let uring = monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
-                    .with_entries(ring_entries)
-                    .enable_timer()
-                    .build();
+                let ring = |coop| {
+                    monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
+                        .with_entries(ring_entries)
+                        .uring_builder(uring_flags(coop))
+                        .enable_timer()
+                        .build()
+                };
+                // Kernels older than 5.19 refuse COOP_TASKRUN with EINVAL: retry without it.
+                let uring = ring(true).or_else(|_| ring(false));
                 match uring {
                     Ok(rt) => Ok(Self::Uring(rt)),
                     Err(e) if driver == Driver::Auto => {

@@ -165,10 +165,17 @@ impl Conn {
         self.last_activity = now;
         self.clock = now;
         if self.input.capacity() - self.input.len() < data.len() {
-            self.input.reserve(data.len().max(4096));
+            // An empty buffer takes exactly what arrived (usually a whole request, handed out as
+            // slices of it); a partial one grows geometrically. Either way nothing stays
+            // allocated between requests, which keeps idle keep-alive connections small.
+            let extra = if self.input.is_empty() { data.len() } else { data.len().max(self.input.len()).max(4096) };
+            self.input.reserve(extra);
         }
         self.input.extend_from_slice(data);
         self.advance(now);
+        if self.input.is_empty() && self.input.capacity() > 0 {
+            self.input = BytesMut::new();
+        }
         if self.input.len() > self.input_cap() {
             // Only reachable when the glue ignores `wants_read()`.
             self.fail(ProtoError::InputOverflow);
@@ -335,6 +342,11 @@ impl Conn {
     #[cfg(test)]
     pub(crate) fn buffered_input(&self) -> usize {
         self.input.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn input_capacity(&self) -> usize {
+        self.input.capacity()
     }
 
     #[cfg(test)]

@@ -1,10 +1,157 @@
-//! `hypercube chart` (to be written by the engine work).
+//! `hypercube chart`: one chart from flags (text, or JSON with `--json`), or CSV batches
+//! (`--csv`, `--csv --full`) whose formats are fixed by `engine::csv` and checked by other tools.
+use engine::csv::{CsvJob, Mode};
+use engine::{BirthInput, Calendar, Chart, EngineError, Options, TimeBasis, TransitionPolicy};
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub(crate) struct ChartArgs {}
+mod text;
 
-pub(crate) fn run(_args: ChartArgs) -> ExitCode {
-    eprintln!("hypercube chart: not built yet");
+#[derive(clap::Args)]
+pub(crate) struct ChartArgs {
+    /// Birth wall clock, YYYY-MM-DDTHH:MM[:SS] (a Korean lunar date with --lunar).
+    #[arg(long, required_unless_present = "csv")]
+    datetime: Option<String>,
+    /// UTC offset in minutes east (DST included), e.g. 540.
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "zone", required_unless_present_any = ["zone", "csv"])]
+    offset: Option<i32>,
+    /// IANA time zone with its offset history (Asia/Seoul).
+    #[arg(long)]
+    zone: Option<String>,
+    /// Longitude in degrees east (needed by --solar-time local_mean|apparent).
+    #[arg(long, allow_hyphen_values = true)]
+    lon: Option<f64>,
+    /// Clock for the day and hour pillars: civil, local_mean or apparent.
+    #[arg(long, default_value = "civil")]
+    solar_time: String,
+    /// 子時 convention: split, day_changes_at_23 or midnight.
+    #[arg(long, default_value = "split")]
+    zi: String,
+    /// m or f (sets the direction of the luck pillars; without it there are none).
+    #[arg(long)]
+    gender: Option<String>,
+    /// The date is a Korean lunar date.
+    #[arg(long)]
+    lunar: bool,
+    /// The lunar date is in the leap month (윤달).
+    #[arg(long, requires = "lunar")]
+    leap: bool,
+    /// Add the yearly pillar (세운) of this year.
+    #[arg(long)]
+    luck_year: Option<i32>,
+    /// Wall clocks skipped or repeated by a zone's clock change: reject, earlier or later.
+    #[arg(long, default_value = "reject")]
+    transition: String,
+    /// Print the chart as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Batch: CSV on stdin (local_datetime,utc_offset_min[,longitude_deg]) to pillars on stdout.
+    #[arg(long, conflicts_with_all = ["datetime", "json"])]
+    csv: bool,
+    /// With --csv: input local_datetime,gender[,utc_offset_min]; output the full-chart columns.
+    #[arg(long, requires = "csv")]
+    full: bool,
+}
+
+pub(crate) fn run(args: ChartArgs) -> ExitCode {
+    if args.csv {
+        return run_csv(if args.full { Mode::Full } else { Mode::Pillars }, "chart --csv");
+    }
+    let transition: TransitionPolicy = match args.transition.parse() {
+        Ok(t) => t,
+        Err(_) => return fail(&format!("--transition: unknown policy {:?} (reject, earlier, later)", args.transition)),
+    };
+    match build(&args, transition).and_then(|(input, opts)| Chart::compute(&input, &opts)) {
+        Ok(chart) if args.json => match serde_json::to_string_pretty(&chart) {
+            Ok(s) => {
+                println!("{s}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("cannot serialize: {e}")),
+        },
+        Ok(chart) => {
+            print!("{}", text::render(&chart));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("--{}: {e}", e.field().replace('_', "-"))),
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("hypercube chart: {msg}");
+    ExitCode::FAILURE
+}
+
+fn build(a: &ChartArgs, transition: TransitionPolicy) -> Result<(BirthInput, Options), EngineError> {
+    let dt = a.datetime.as_deref().unwrap_or_default();
+    let t = engine::calendar::parse_datetime(dt)
+        .ok_or_else(|| EngineError::InvalidDateTime(format!("{dt:?} (want YYYY-MM-DDTHH:MM[:SS])")))?;
+    let time = match (&a.zone, a.offset) {
+        (Some(z), _) => TimeBasis::Zone(z.parse()?),
+        (None, Some(o)) => TimeBasis::Offset(o),
+        (None, None) => return Err(EngineError::UnknownZone("(give --offset or --zone)".into())),
+    };
+    let input = BirthInput {
+        year: t.year,
+        month: t.month,
+        day: t.day,
+        hour: t.hour,
+        minute: t.minute,
+        second: t.second,
+        time,
+        longitude: a.lon,
+        calendar: if a.lunar { Calendar::Lunar { leap: a.leap } } else { Calendar::Solar },
+        gender: a.gender.as_deref().map(str::parse).transpose()?,
+    };
+    let opts = Options { zi: a.zi.parse()?, solar_time: a.solar_time.parse()?, luck_year: a.luck_year, transition };
+    Ok((input, opts))
+}
+
+/// Runs a CSV contract over stdin → stdout. Stops at the first bad line with its number on stderr
+/// and a non-zero exit; the rows before it have been written.
+pub(crate) fn run_csv(mode: Mode, what: &str) -> ExitCode {
+    let stdin = std::io::stdin().lock();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut job: Option<CsvJob> = None;
+    for (i, line) in stdin.lines().enumerate() {
+        let line_no = i + 1;
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => return csv_fail(what, &format!("line {line_no}: cannot read: {e}")),
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        let res = match &job {
+            None => CsvJob::new(mode, &line).map(|j| {
+                let header = j.output_header().to_owned();
+                job = Some(j);
+                header
+            }),
+            Some(j) => j.row(&line, line_no),
+        };
+        match res {
+            Ok(row) => {
+                if writeln!(out, "{row}").is_err() {
+                    return ExitCode::FAILURE;
+                }
+            }
+            Err(e) => {
+                let _ = out.flush();
+                return csv_fail(what, &e.to_string());
+            }
+        }
+    }
+    if job.is_none() {
+        return csv_fail(what, "line 1: empty input (expected a header)");
+    }
+    if out.flush().is_err() {
+        return ExitCode::FAILURE;
+    }
+    ExitCode::SUCCESS
+}
+
+fn csv_fail(what: &str, msg: &str) -> ExitCode {
+    eprintln!("hypercube {what}: {msg}");
     ExitCode::FAILURE
 }

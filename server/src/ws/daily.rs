@@ -1,5 +1,5 @@
-//! Topic `daily`: today's day pillar (日辰, 일진) in Asia/Seoul, pushed to a connection when it
-//! subscribes and to every subscriber at 00:00 Asia/Seoul.
+//! Topic `daily`: today's day pillar (日辰, 일진) in Asia/Seoul and its elements, pushed to a
+//! connection when it subscribes and to every subscriber at 00:00 Asia/Seoul.
 //!
 //! Each shard runs its own midnight timer for its own subscribers (started on the first
 //! `daily` subscription), so the midnight push needs no cross-shard message at all.
@@ -59,23 +59,38 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
-/// The day pillar of a Seoul civil date and its elements, from the engine.
-///
-/// The engine (`engine::four_pillars`) is being merged into main; until this branch sees it,
-/// nothing is computed here and the event says so (`pillar: null`). Wiring it is this one call.
-fn day_pillar(_y: i64, _m: u32, _d: u32) -> Option<Value> {
-    None
+/// The day pillar (日柱) of a Seoul civil date and its stem and branch elements, from the
+/// engine (`engine::four_pillars` at noon, Asia/Seoul, civil clock). None outside the engine's
+/// range (1900–2100).
+fn day_pillar(y: i64, m: u32, d: u32) -> Option<Value> {
+    let input = engine::BirthInput {
+        year: i32::try_from(y).ok()?,
+        month: u8::try_from(m).ok()?,
+        day: u8::try_from(d).ok()?,
+        hour: 12,
+        minute: 0,
+        second: 0,
+        time: engine::TimeBasis::Zone(engine::Zone::AsiaSeoul),
+        longitude: None,
+        calendar: engine::Calendar::Solar,
+        gender: None,
+    };
+    let day = engine::four_pillars(&input, &engine::Options::default()).ok()?.day;
+    Some(json!({
+        "pillar": day,
+        "stem_element": engine::ganzhi::stem_element(day.stem()),
+        "branch_element": engine::ganzhi::branch_element(day.branch()),
+    }))
 }
 
 /// The `daily` event JSON for the Seoul date at `unix`.
 pub(crate) fn event(unix: i64) -> Bytes {
     let (y, m, d) = seoul_date(unix);
     let pillar = day_pillar(y, m, d);
-    let status = if pillar.is_some() { "ok" } else { "engine_unavailable" };
     let v = json!({
         "type": "event",
         "topic": TOPIC,
-        "data": {"date": format!("{y:04}-{m:02}-{d:02}"), "tz": "Asia/Seoul", "day_pillar": pillar, "status": status},
+        "data": {"date": format!("{y:04}-{m:02}-{d:02}"), "tz": "Asia/Seoul", "day": pillar},
     });
     Bytes::from(v.to_string())
 }
@@ -94,5 +109,15 @@ mod tests {
         assert_eq!(secs_to_midnight(midnight), 86_400);
         assert_eq!(seoul_date(0), (1970, 1, 1));
         assert_eq!(seoul_date(951_782_400 - KST), (2000, 2, 29));
+    }
+
+    #[test]
+    fn day_pillar_from_the_engine() {
+        // 2000-01-01 is 戊午 (JDN 2451545); 1990-05-15 is 庚辰 (the engine's doc example).
+        let v = day_pillar(2000, 1, 1).unwrap();
+        assert_eq!(v["pillar"]["hanja"], "戊午");
+        assert_eq!((v["stem_element"]["key"].as_str(), v["branch_element"]["key"].as_str()), (Some("earth"), Some("fire")));
+        assert_eq!(day_pillar(1990, 5, 15).unwrap()["pillar"]["hangul"], "경진");
+        assert!(day_pillar(2200, 1, 1).is_none());
     }
 }

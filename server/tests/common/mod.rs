@@ -10,6 +10,8 @@ pub struct Server {
     pub child: Child,
     pub addr: SocketAddr,
     pub log: mpsc::Receiver<String>,
+    /// Log lines printed before the "listening" line.
+    pub startup: Vec<String>,
 }
 
 impl Server {
@@ -21,6 +23,7 @@ impl Server {
             args.extend(["--listen", "127.0.0.1:0"]);
         }
         args.extend(extra);
+        #[allow(clippy::zombie_processes)] // waited for in Drop
         let mut child = Command::new(env!("CARGO_BIN_EXE_hypercube"))
             .args(&args)
             .stdout(Stdio::null())
@@ -44,7 +47,7 @@ impl Server {
                 .unwrap_or_else(|_| panic!("server did not start; log so far:\n{}", seen.join("\n")));
             if line.contains("\"listening\"") {
                 let addr = json_field(&line, "addr").expect("addr in listening line");
-                return Self { child, addr: addr.parse().unwrap(), log: rx };
+                return Self { child, addr: addr.parse().unwrap(), log: rx, startup: seen };
             }
             seen.push(line);
         }
@@ -139,8 +142,7 @@ impl Response {
 /// Parse back-to-back responses (Content-Length framed; 1xx skipped). Stops at a truncated one.
 pub fn parse_responses(mut buf: &[u8], head_only: bool) -> Vec<Response> {
     let mut out = Vec::new();
-    loop {
-        let Some(end) = find(buf, b"\r\n\r\n") else { break };
+    while let Some(end) = find(buf, b"\r\n\r\n") {
         let head = std::str::from_utf8(&buf[..end]).expect("utf8 head");
         let mut lines = head.split("\r\n");
         let status_line = lines.next().unwrap();
