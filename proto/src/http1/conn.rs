@@ -168,7 +168,11 @@ impl Conn {
             // An empty buffer takes exactly what arrived (usually a whole request, handed out as
             // slices of it); a partial one grows geometrically. Either way nothing stays
             // allocated between requests, which keeps idle keep-alive connections small.
-            let extra = if self.input.is_empty() { data.len() } else { data.len().max(self.input.len()).max(4096) };
+            let extra = if self.input.is_empty() {
+                data.len()
+            } else {
+                data.len().max(self.input.len()).max(4096)
+            };
             self.input.reserve(extra);
         }
         self.input.extend_from_slice(data);

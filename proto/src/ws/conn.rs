@@ -1,58 +1,15 @@
-//! The WebSocket connection state machine: [`Conn`], [`Limits`], [`Message`], [`Close`].
+//! The WebSocket connection state machine: [`Conn`].
 
 use std::collections::VecDeque;
 use std::mem;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 
 use super::frame::{apply_mask, parse_header, write_frame, write_frame_parts, Opcode};
-use super::CloseCode;
-
-/// Explicit limits and timers of one connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Limits {
-    /// Largest frame payload accepted. Exceeded → close 1009.
-    pub max_frame: usize,
-    /// Largest message (sum of its fragments) accepted. Exceeded → close 1009.
-    pub max_message: usize,
-    /// Silence (no byte received) after which the server sends a ping.
-    pub ping_interval: Duration,
-    /// Silence after which the peer is considered gone → close 1001.
-    pub idle_timeout: Duration,
-    /// After our close frame, how long to wait for the peer's before dropping TCP.
-    pub close_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_frame: 1 << 20,
-            max_message: 1 << 20,
-            ping_interval: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(75),
-            close_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-/// A complete message. `Text` payloads are valid UTF-8 (checked across fragments).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Message {
-    Text(Bytes),
-    Binary(Bytes),
-}
-
-/// How the connection ended (reported once by [`Conn::take_close`], for counting).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Close {
-    /// The code in the first close frame (sent or received); 1005 when it had none,
-    /// 1006 when TCP ended without one.
-    pub code: CloseCode,
-    /// True when the peer started the close (or vanished), false when we did.
-    pub by_peer: bool,
-}
+use super::message::{parse_close, Partial};
+use super::{Close, CloseCode, Limits, Message};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -67,15 +24,6 @@ enum State {
     },
     /// Close handshake done (or abandoned): drop TCP once the output is written.
     Closed,
-}
-
-/// A message being assembled from fragments.
-#[derive(Debug)]
-struct Partial {
-    text: bool,
-    data: Vec<u8>,
-    /// `data[..valid_to]` is known-valid UTF-8 (text only).
-    valid_to: usize,
 }
 
 /// Server side of one WebSocket connection. Sans-IO: see the [module docs](super).
@@ -480,38 +428,5 @@ impl Conn {
         } else {
             Message::Binary(data)
         });
-    }
-}
-
-impl Partial {
-    /// Validate the UTF-8 received so far; an incomplete sequence at the end is fine
-    /// until the final fragment.
-    fn check_utf8(&mut self, fin: bool) -> Result<(), CloseCode> {
-        if !self.text {
-            return Ok(());
-        }
-        match std::str::from_utf8(&self.data[self.valid_to..]) {
-            Ok(_) => self.valid_to = self.data.len(),
-            Err(e) if e.error_len().is_none() && !fin => self.valid_to += e.valid_up_to(),
-            Err(_) => return Err(CloseCode::INVALID_DATA),
-        }
-        Ok(())
-    }
-}
-
-/// The code of a received close frame (`None`: no code). 1 byte, an invalid code → 1002;
-/// a reason that is not UTF-8 → 1007.
-fn parse_close(data: &[u8]) -> Result<Option<CloseCode>, CloseCode> {
-    match data {
-        [] => Ok(None),
-        [_] => Err(CloseCode::PROTOCOL),
-        [a, b, reason @ ..] => {
-            let code = CloseCode(u16::from_be_bytes([*a, *b]));
-            if !code.is_valid_on_wire() {
-                return Err(CloseCode::PROTOCOL);
-            }
-            std::str::from_utf8(reason).map_err(|_| CloseCode::INVALID_DATA)?;
-            Ok(Some(code))
-        }
     }
 }

@@ -49,17 +49,21 @@
 //! # Layout
 //! - `handshake`: [`handshake::accept`], [`handshake::accept_key`], origin/subprotocol policy.
 //! - `frame`: header parsing, masking, server frame serializer, [`client_frame`] for tests.
-//! - `conn`: [`Conn`], [`Limits`], [`Message`], [`Close`].
+//! - `conn`: [`Conn`], the state machine; `types`: [`Limits`], [`Message`], [`Close`].
+//! - `message`: fragment assembly with incremental UTF-8 validation; close payload rules.
 
 mod conn;
 mod frame;
 pub mod handshake;
+mod message;
+mod types;
 
 #[cfg(test)]
 mod tests;
 
-pub use conn::{Close, Conn, Limits, Message};
+pub use conn::Conn;
 pub use frame::client_frame;
+pub use types::{Close, Limits, Message};
 
 /// A close status code (RFC 6455 §7.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

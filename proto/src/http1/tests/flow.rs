@@ -405,9 +405,15 @@ fn idle_connection_keeps_no_input_buffer() {
     let mut h = Harness::new(Limits::default());
     h.feed(GET1);
     let (id, req) = h.conn.poll_request().expect("request");
-    assert_eq!(h.conn.input_capacity(), 0, "nothing left in the input buffer");
+    assert_eq!(
+        h.conn.input_capacity(),
+        0,
+        "nothing left in the input buffer"
+    );
     drop(req);
-    h.conn.respond(id, Response::text(200, "ok"), h.now).expect("respond");
+    h.conn
+        .respond(id, Response::text(200, "ok"), h.now)
+        .expect("respond");
     h.feed(&GET2[..10]);
     assert!(h.conn.input_capacity() >= 10, "a partial request is kept");
     h.feed(&GET2[10..]);
