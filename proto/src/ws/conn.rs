@@ -44,7 +44,7 @@ pub struct Conn {
     eof: bool,
     /// A protocol error found behind complete messages: the connection fails once the glue
     /// has taken (and answered) those, so their replies go out before the close.
-    pending_fail: Option<(CloseCode, Instant)>,
+    pending_fail: Option<CloseCode>,
     close: Option<Close>,
     close_taken: bool,
 }
@@ -100,8 +100,8 @@ impl Conn {
     pub fn poll_message(&mut self) -> Option<Message> {
         let m = self.ready.pop_front();
         if m.is_none() {
-            if let Some((code, at)) = self.pending_fail.take() {
-                self.fail(code, at);
+            if let Some(code) = self.pending_fail.take() {
+                self.fail(code, self.last_rx);
             }
         }
         if self.ready.is_empty() && self.ready.capacity() > 0 {
@@ -304,7 +304,7 @@ impl Conn {
         if self.ready.is_empty() || self.state != State::Open {
             self.fail(code, now);
         } else {
-            self.pending_fail = Some((code, now));
+            self.pending_fail = Some(code);
             self.input = Vec::new();
             self.partial = None;
         }

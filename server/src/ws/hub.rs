@@ -38,10 +38,41 @@ struct Slot {
     topics: Vec<Rc<str>>,
 }
 
+/// Slots in fixed chunks of [`CHUNK`]: growing never copies or doubles one large buffer
+/// (a `Vec<Slot>` would hold up to twice the slots it needs, plus the buffer it grew from).
+#[derive(Default)]
+struct Slots {
+    chunks: Vec<Vec<Slot>>,
+    len: usize,
+}
+
+const CHUNK: usize = 1024;
+
+impl Slots {
+    fn get_mut(&mut self, id: usize) -> Option<&mut Slot> {
+        self.chunks.get_mut(id / CHUNK)?.get_mut(id % CHUNK)
+    }
+
+    fn push(&mut self, slot: Slot) -> usize {
+        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(c) = self.chunks.last_mut() {
+            c.push(slot);
+        }
+        self.len += 1;
+        self.len - 1
+    }
+
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut Slot> {
+        self.chunks.iter_mut().flatten()
+    }
+}
+
 /// Per-shard WebSocket state.
 #[derive(Default)]
 pub(crate) struct Hub {
-    slots: RefCell<Vec<Slot>>,
+    slots: RefCell<Slots>,
     free: RefCell<Vec<ConnId>>,
     topics: RefCell<HashMap<Rc<str>, HashSet<ConnId>>>,
     pub(crate) scratch: RefCell<Vec<u8>>,
@@ -64,8 +95,7 @@ impl Hub {
         let id = match self.free.borrow_mut().pop() {
             Some(id) => id,
             None => {
-                slots.push(Slot::default());
-                (slots.len() - 1) as ConnId
+                slots.push(Slot::default()) as ConnId
             }
         };
         if let Some(s) = slots.get_mut(id as usize) {
