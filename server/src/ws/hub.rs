@@ -294,9 +294,11 @@ impl Hub {
         monoio::spawn(async move {
             let waiter = stop.waiter();
             loop {
+                let stopping = waiter.is_stopped();
                 monoio::select! {
                     _ = monoio::time::sleep(TICK) => hub.sweep(Instant::now()),
-                    _ = waiter.stopped() => { hub.shutdown(); break; }
+                    // Keeps sweeping after the stop: close timeouts must still fire while draining.
+                    _ = waiter.stopped(), if !stopping => hub.shutdown(),
                 }
             }
         });
