@@ -26,6 +26,15 @@ enum State {
     Closed,
 }
 
+/// Progress of the early UTF-8 check of an incomplete text frame.
+#[derive(Debug)]
+struct EarlyUtf8 {
+    /// Payload bytes of the frame already checked.
+    checked: usize,
+    /// An incomplete code point at the end of what was checked (or of the message so far).
+    carry: Vec<u8>,
+}
+
 /// Server side of one WebSocket connection. Sans-IO: see the [module docs](super).
 #[derive(Debug)]
 pub struct Conn {
@@ -35,6 +44,9 @@ pub struct Conn {
     input: Vec<u8>,
     /// Rarely present: boxed so an idle connection does not carry it.
     partial: Option<Box<Partial>>,
+    /// UTF-8 checked so far of the incomplete text frame at the start of `input` (fail fast
+    /// inside a frame); boxed, present only while such a frame is arriving.
+    early: Option<Box<EarlyUtf8>>,
     ready: VecDeque<Message>,
     out: Vec<u8>,
     out_pos: usize,
@@ -56,6 +68,7 @@ impl Conn {
             limits: limits.into(),
             input: Vec::new(),
             partial: None,
+            early: None,
             ready: VecDeque::new(),
             out: Vec::new(),
             out_pos: 0,
@@ -205,6 +218,7 @@ impl Conn {
         self.state = State::Closed;
         self.input = Vec::new();
         self.partial = None;
+        self.early = None;
     }
 
     /// The transport failed (or gave up): drop all output and close now.
@@ -214,6 +228,7 @@ impl Conn {
         self.eof = true;
         self.input = Vec::new();
         self.partial = None;
+        self.early = None;
         self.out = Vec::new();
         self.out_pos = 0;
     }
@@ -297,6 +312,7 @@ impl Conn {
         self.state = State::Failed { at: now };
         self.input = Vec::new();
         self.partial = None;
+        self.early = None;
     }
 
     /// Fail now, or once the messages already complete have been taken.
@@ -307,6 +323,7 @@ impl Conn {
             self.pending_fail = Some(code);
             self.input = Vec::new();
             self.partial = None;
+            self.early = None;
         }
     }
 
@@ -326,16 +343,51 @@ impl Conn {
             // `len <= max_frame`, a usize.
             let len = h.len as usize;
             if rest.len() - h.size < len {
+                if let Err(code) = self.check_early(h.opcode, &rest[h.size..], h.mask) {
+                    self.fail_after_ready(code, now);
+                    return buf.len();
+                }
                 break;
             }
             let payload = &rest[h.size..h.size + len];
             pos += h.size + len;
+            self.early = None;
             if let Err(code) = self.frame(h.fin, h.opcode, payload, h.mask) {
                 self.fail_after_ready(code, now);
                 return buf.len();
             }
         }
         pos
+    }
+
+    /// Validate the UTF-8 of the part of an incomplete text frame that has arrived, from where
+    /// the last call stopped, so invalid text fails before the rest of the frame comes.
+    fn check_early(&mut self, op: Opcode, avail: &[u8], mask: [u8; 4]) -> Result<(), CloseCode> {
+        let carry_in = match (op, &self.partial) {
+            (Opcode::Text, None) => &[][..],
+            (Opcode::Continuation, Some(p)) if p.text => &p.data[p.valid_to..],
+            _ => return Ok(()),
+        };
+        let early = self.early.get_or_insert_with(|| {
+            Box::new(EarlyUtf8 {
+                checked: 0,
+                carry: carry_in.to_vec(),
+            })
+        });
+        if avail.len() <= early.checked {
+            return Ok(());
+        }
+        let mut bytes = mem::take(&mut early.carry);
+        let start = bytes.len();
+        bytes.extend_from_slice(&avail[early.checked..]);
+        apply_mask(&mut bytes[start..], mask, early.checked);
+        early.checked = avail.len();
+        match std::str::from_utf8(&bytes) {
+            Ok(_) => {}
+            Err(e) if e.error_len().is_none() => early.carry = bytes[e.valid_up_to()..].to_vec(),
+            Err(_) => return Err(CloseCode::INVALID_DATA),
+        }
+        Ok(())
     }
 
     fn frame(

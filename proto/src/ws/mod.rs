@@ -30,9 +30,10 @@
 //!   Control frames may arrive between fragments.
 //! - **Sizes**: a frame over `max_frame` fails with **1009** as soon as its header is
 //!   read (its payload is never buffered); a message growing past `max_message` likewise.
-//! - **UTF-8**: text is validated incrementally per fragment (a code point may straddle
-//!   fragments), so an invalid fragment fails at once with **1007**, not at the end of the
-//!   message. Close reasons are validated too.
+//! - **UTF-8**: text is validated incrementally as it arrives (a code point may straddle
+//!   fragments and reads): an invalid fragment, or invalid bytes of a frame whose rest has not
+//!   arrived yet, fail at once with **1007**, not at the end of the message. Close reasons are
+//!   validated too.
 //! - **Close**: a received close is answered with the same code (or none) and the TCP
 //!   connection closes once that is written (the server closes first, §7.1.1). Received
 //!   codes outside 1000–1003, 1007–1014, 3000–4999 fail with 1002; a 1-byte payload with

@@ -95,6 +95,61 @@ fn invalid_utf8_closes_1007() {
 }
 
 #[test]
+fn invalid_utf8_fails_before_the_frame_is_complete() {
+    // Autobahn 6.4.3/6.4.4: the invalid bytes arrive, the rest of the frame never does.
+    let text = "κόσμε\u{10FFFF}".as_bytes().to_vec();
+    for (first, second) in [
+        (
+            &b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"[..],
+            &b"\xf4\x90\x80\x80"[..],
+        ),
+        (
+            &b"\xce\xba\xe1"[..],
+            &b"\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80"[..],
+        ),
+    ] {
+        let mut payload = first.to_vec();
+        payload.extend_from_slice(second);
+        payload.extend_from_slice(b"edited-and-more-bytes-that-never-come");
+        let frame = cf(true, 1, &payload);
+        let hdr = frame.len() - payload.len();
+        let cut = hdr + first.len() + second.len();
+        for step in 1..=cut {
+            // Deliver the frame up to the invalid bytes in pieces of `step` bytes.
+            let mut h = Harness::new(Limits::default());
+            for piece in frame[..cut].chunks(step) {
+                h.feed(piece);
+            }
+            assert_eq!(h.sent_close(), Some(1007), "step {step}");
+        }
+    }
+    // Valid text split anywhere, fragments included, is not failed early.
+    let mut s = cf(false, 1, &text[..3]);
+    s.extend(cf(true, 0, &text[3..]));
+    for cut in 0..s.len() {
+        let mut h = Harness::new(Limits::default());
+        h.feed(&s[..cut]);
+        assert_eq!(h.sent_close(), None, "cut {cut}");
+        h.feed(&s[cut..]);
+        assert_eq!(
+            h.msgs,
+            vec![Message::Text(bytes::Bytes::from(text.clone()))]
+        );
+    }
+    // A code point split between a fragment and a continuation still arriving.
+    let mut s = cf(false, 1, b"a\xf0\x9f");
+    let c = cf(true, 0, b"\x98\x80 and \xff");
+    s.extend_from_slice(&c[..c.len() - 1]);
+    let mut h = Harness::new(Limits::default());
+    for b in &s {
+        h.feed(std::slice::from_ref(b));
+    }
+    assert_eq!(h.sent_close(), None, "valid so far");
+    h.feed(&c[c.len() - 1..]);
+    assert_eq!(h.sent_close(), Some(1007));
+}
+
+#[test]
 fn too_big_closes_1009() {
     let l = Limits {
         max_frame: 100,
