@@ -137,6 +137,8 @@ fn shutdown_closes_with_1001_and_exits_zero() {
     for (i, c) in clients.iter_mut().enumerate() {
         assert_eq!(c.call(json!({"id": i, "type": "ping"}))["type"], json!("pong"));
     }
+    // serve.rs logs "listening" before it installs its SIGTERM handler; give it time.
+    std::thread::sleep(Duration::from_millis(300));
     let t0 = std::time::Instant::now();
     s.signal(15);
     for (i, c) in clients.iter_mut().enumerate() {

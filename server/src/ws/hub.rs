@@ -9,9 +9,8 @@ use super::metrics::Counters;
 use bytes::Bytes;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::future::poll_fn;
 use std::rc::Rc;
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// A connection's index in its shard's slot table.
@@ -128,20 +127,18 @@ impl Hub {
     }
 
     /// Resolves when the connection has something to do (see [`Slot::notified`]).
-    pub(crate) async fn notified(&self, id: ConnId) {
-        poll_fn(|cx| {
-            let mut slots = self.slots.borrow_mut();
-            let Some(s) = slots.get_mut(id as usize) else { return Poll::Ready(()) };
-            if std::mem::take(&mut s.notified) {
-                return Poll::Ready(());
-            }
-            match &s.waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => s.waker = Some(cx.waker().clone()),
-            }
-            Poll::Pending
-        })
-        .await
+    /// Ready (once) when the connection has something to do; otherwise keeps `cx`'s waker.
+    pub(crate) fn poll_notified(&self, id: ConnId, cx: &mut Context<'_>) -> Poll<()> {
+        let mut slots = self.slots.borrow_mut();
+        let Some(s) = slots.get_mut(id as usize) else { return Poll::Ready(()) };
+        if std::mem::take(&mut s.notified) {
+            return Poll::Ready(());
+        }
+        match &s.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => s.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     fn wake(s: &mut Slot, wakers: &mut Vec<Waker>) {

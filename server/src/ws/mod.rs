@@ -36,7 +36,9 @@ use monoio::net::TcpStream;
 use proto::http1;
 use proto::ws::{handshake, CloseCode, Conn, Message};
 use std::os::fd::AsRawFd;
+use std::future::Future;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use sys::Io;
 
@@ -127,26 +129,48 @@ pub(crate) async fn run(st: Rc<ShardState>, stop: shard::Stop, stream: TcpStream
             more = read(&st, &hub, fd, &mut conn);
             continue;
         }
-        let mut readable = false;
-        monoio::select! {
-            // Lazy (an async block): a disabled branch must not submit a poll.
-            r = async { stream.readable(false).await }, if can_read => {
-                readable = true;
-                if r.is_err() {
-                    conn.abort();
-                }
-            },
-            // Boxed, and only when blocked: an idle connection carries no writable poll.
-            _ = async { Box::pin(stream.writable(false)).await }, if blocked => {},
-            _ = hub.notified(id) => conn.handle_timeout(Instant::now()),
-        }
-        if readable && conn.wants_read() {
-            more = read(&st, &hub, fd, &mut conn);
+        match wait(&stream, &hub, id, can_read, blocked).await {
+            Event::Readable(Ok(())) => more = read(&st, &hub, fd, &mut conn),
+            Event::Readable(Err(_)) => conn.abort(),
+            Event::Writable => {}
+            Event::Notified => conn.handle_timeout(Instant::now()),
         }
     }
     hub.unregister(id);
     drop(stream);
     st.conn_closed();
+}
+
+enum Event {
+    Readable(std::io::Result<()>),
+    Writable,
+    Notified,
+}
+
+/// Wait for the hub's notification, readability (if `can_read`) or writability (if `blocked`).
+/// Hand-rolled rather than `select!`: an idle connection then carries one readiness poll and
+/// nothing else (the writable poll is boxed, and created only while blocked).
+async fn wait(stream: &TcpStream, hub: &Hub, id: ConnId, can_read: bool, blocked: bool) -> Event {
+    let mut readable = std::pin::pin!(async {
+        if can_read {
+            stream.readable(false).await
+        } else {
+            std::future::pending().await
+        }
+    });
+    let mut writable = blocked.then(|| Box::pin(stream.writable(false)));
+    std::future::poll_fn(|cx| {
+        if hub.poll_notified(id, cx).is_ready() {
+            return Poll::Ready(Event::Notified);
+        }
+        if let Some(w) = writable.as_mut() {
+            if w.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Event::Writable);
+            }
+        }
+        readable.as_mut().poll(cx).map(Event::Readable)
+    })
+    .await
 }
 
 /// Handle received messages, queued pushes, backpressure and shutdown.
