@@ -139,7 +139,7 @@ async fn dispatch(st: &ShardState, conn: &mut Conn, stop: &Stop, shut: &mut bool
             conn.start_shutdown();
             *shut = true;
         }
-        if !*shut && proto::ws::handshake::is_upgrade(&req) {
+        if !*shut && req.path().starts_with(b"/v1/ws") && proto::ws::handshake::is_upgrade(&req) {
             let (resp, kind) = crate::ws::handshake(st, &req);
             *upgrade = kind;
             if let Err(e) = conn.respond(id, resp, Instant::now()) {

@@ -19,6 +19,8 @@ fn handshake_accepts_and_refuses() {
     let status = |raw: String| handshake(s.addr, raw.as_bytes()).0;
     assert_eq!(status(upgrade_request("/v1/ws", "Origin: https://evil.example\r\n")), 403);
     assert_eq!(status(upgrade_request("/v1/ws/nope", "")), 404);
+    // Elsewhere an Upgrade header is ignored and the request served as HTTP.
+    assert_eq!(status(upgrade_request("/healthz", "")), 200);
     let (st, old) = handshake(s.addr, upgrade_request("/v1/ws", "").replace(": 13", ": 8").as_bytes());
     assert_eq!(st, 426);
     assert_eq!(old.header("sec-websocket-version").as_deref(), Some("13"));
