@@ -42,31 +42,18 @@ pub(crate) fn secs_to_midnight(unix: i64) -> u64 {
 }
 
 /// The Asia/Seoul civil date at `unix` seconds.
-pub(crate) fn seoul_date(unix: i64) -> (i64, u32, u32) {
-    civil_from_days((unix + KST).div_euclid(86_400))
-}
-
-/// Howard Hinnant's days-since-1970 → (year, month, day).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+pub(crate) fn seoul_date(unix: i64) -> (i32, u8, u8) {
+    engine::calendar::civil_from_days((unix + KST).div_euclid(86_400))
 }
 
 /// The day pillar (日柱) of a Seoul civil date and its stem and branch elements, from the
 /// engine (`engine::four_pillars` at noon, Asia/Seoul, civil clock). None outside the engine's
 /// range (1900–2100).
-fn day_pillar(y: i64, m: u32, d: u32) -> Option<Value> {
+fn day_pillar(year: i32, month: u8, day: u8) -> Option<Value> {
     let input = engine::BirthInput {
-        year: i32::try_from(y).ok()?,
-        month: u8::try_from(m).ok()?,
-        day: u8::try_from(d).ok()?,
+        year,
+        month,
+        day,
         hour: 12,
         minute: 0,
         second: 0,
