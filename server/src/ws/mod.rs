@@ -98,47 +98,58 @@ fn refusal(status: u16, detail: &str) -> http1::Response {
 }
 
 /// Serve one upgraded connection until it closes. `input`: bytes read past the handshake.
-pub(crate) async fn run(st: Rc<ShardState>, stop: shard::Stop, stream: TcpStream, input: BytesMut, kind: Kind) {
-    let hub = st.ws.clone();
-    hub.start_sweeper(&stop);
+///
+/// A plain fn returning an `async move` block rather than an `async fn`: an async fn moves its
+/// arguments into locals and keeps both copies in the future (the stream alone is 80 bytes),
+/// and the task of an idle connection is most of what it costs.
+pub(crate) fn run(
+    st: Rc<ShardState>,
+    stop: shard::Stop,
+    stream: TcpStream,
+    input: BytesMut,
+    kind: Kind,
+) -> impl Future<Output = ()> {
+    st.ws.start_sweeper(&stop);
     drop(stop);
-    let id = hub.register();
+    let id = st.ws.register();
     let mut conn = Conn::new(st.cfg.ws.limits.clone(), Instant::now());
     conn.recv(&input, Instant::now());
     drop(input);
-    let fd = stream.as_raw_fd();
-    let mut shut_wr = false;
-    let mut more = false;
-    loop {
-        step(&st, &hub, id, kind, &mut conn);
-        let blocked = flush(&st, fd, &mut conn);
-        hub.set_unsent(id, conn.transmit().len());
-        if let Some(c) = conn.take_close() {
-            hub.counters.close(c.code.0, c.by_peer);
+    async move {
+        let hub = &st.ws;
+        let mut shut_wr = false;
+        let mut more = false;
+        loop {
+            step(&st, hub, id, kind, &mut conn);
+            let blocked = flush(&st, stream.as_raw_fd(), &mut conn);
+            hub.set_unsent(id, conn.transmit().len());
+            if let Some(c) = conn.take_close() {
+                hub.counters.close(c.code.0, c.by_peer);
+            }
+            if conn.wants_shutdown_write() && !shut_wr {
+                sys::shutdown_write(stream.as_raw_fd());
+                shut_wr = true;
+            }
+            if conn.is_closed() {
+                break;
+            }
+            hub.set_deadline(id, conn.deadline());
+            let can_read = conn.wants_read() && conn.transmit().len() < READ_PAUSE;
+            if more && can_read {
+                more = read(&st, hub, stream.as_raw_fd(), &mut conn);
+                continue;
+            }
+            match wait(&stream, hub, id, can_read, blocked).await {
+                Event::Readable(Ok(())) => more = read(&st, hub, stream.as_raw_fd(), &mut conn),
+                Event::Readable(Err(_)) => conn.abort(),
+                Event::Writable => {}
+                Event::Notified => conn.handle_timeout(Instant::now()),
+            }
         }
-        if conn.wants_shutdown_write() && !shut_wr {
-            sys::shutdown_write(fd);
-            shut_wr = true;
-        }
-        if conn.is_closed() {
-            break;
-        }
-        hub.set_deadline(id, conn.deadline());
-        let can_read = conn.wants_read() && conn.transmit().len() < READ_PAUSE;
-        if more && can_read {
-            more = read(&st, &hub, fd, &mut conn);
-            continue;
-        }
-        match wait(&stream, &hub, id, can_read, blocked).await {
-            Event::Readable(Ok(())) => more = read(&st, &hub, fd, &mut conn),
-            Event::Readable(Err(_)) => conn.abort(),
-            Event::Writable => {}
-            Event::Notified => conn.handle_timeout(Instant::now()),
-        }
+        hub.unregister(id);
+        drop(stream);
+        st.conn_closed();
     }
-    hub.unregister(id);
-    drop(stream);
-    st.conn_closed();
 }
 
 enum Event {
