@@ -72,7 +72,7 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         (RouteId::Metrics, Get | Head) => Box::pin(metrics(st)).await,
         (RouteId::Saju, Get | Head) => crate::api::saju::get(req.query),
         (RouteId::Saju, Post) => crate::api::saju::post(req.content_type, req.body),
-        (RouteId::Publish, Post) => crate::ws::publish(st, req.query, req.body).await,
+        (RouteId::Publish, Post) => Box::pin(crate::ws::publish(st, req.query, req.body)).await,
         _ => Resp { allow: Some(allow), ..Resp::error(405, "method_not_allowed", "method not allowed here", None) },
     };
     (route, resp)
