@@ -2,6 +2,7 @@
 //! close path.
 
 mod close;
+mod fuzz;
 mod split;
 
 use std::time::{Duration, Instant};
