@@ -17,11 +17,13 @@
 //! - [`batcher`]: bounded queue → worker threads that gather up to `max_batch` / `max_wait`.
 //! - [`corpus`]: the passages (data files compiled in) and their on-disk embedding cache.
 //! - [`rank`]: chart facts, question topics, cosine + fact-weighted scores with reasons.
+//! - [`service`]: all of the above started in the background for a server, with a status.
 pub mod batcher;
 pub mod corpus;
 pub mod model;
 pub mod rank;
 pub mod runtime;
+pub mod service;
 
 /// Everything that can go wrong in this crate, and whether trying again can help.
 #[derive(Debug, Clone, thiserror::Error)]

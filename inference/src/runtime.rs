@@ -87,7 +87,17 @@ impl Runtime {
             return Err(Error::Library(format!("{} not found (run scripts/setup)", lib.display())));
         }
         let builder = ort::init_from(lib).map_err(|e| Error::Library(e.to_string()))?;
-        let env = builder.with_name("hypercube").build().map_err(|e| Error::Library(e.to_string()))?;
+        // ONNX Runtime logs every session's graph rewrites at info level; pass on warnings and
+        // errors only, under the target "onnxruntime".
+        let logger: ort::logging::LoggerFunction = std::sync::Arc::new(|level, category: &str, _id: &str, _at: &str, msg: &str| {
+            use ort::logging::LogLevel;
+            match level {
+                LogLevel::Warning => tracing::warn!(target: "onnxruntime", category, "{msg}"),
+                LogLevel::Error | LogLevel::Fatal => tracing::error!(target: "onnxruntime", category, "{msg}"),
+                LogLevel::Verbose | LogLevel::Info => {}
+            }
+        });
+        let env = builder.with_name("hypercube").with_logger(logger).build().map_err(|e| Error::Library(e.to_string()))?;
         Ok(Self { env, lib: lib.to_path_buf() })
     }
 
@@ -97,10 +107,10 @@ impl Runtime {
         &self.lib
     }
 
-    /// ONNX Runtime's version string (e.g. "1.31.1").
+    /// ONNX Runtime's build string (version, commit, flags).
     #[must_use]
-    pub fn version(&self) -> String {
-        ort::info().split(',').find_map(|p| p.trim().strip_prefix("git-branch=rel-")).unwrap_or("unknown").to_string()
+    pub fn build_info(&self) -> &'static str {
+        ort::info()
     }
 
     /// Build a session for `model` on the chosen EP. Returns the session, the EP in use, and

@@ -11,14 +11,23 @@ pub(crate) enum RouteId {
     Readyz,
     Metrics,
     Saju,
+    Interpret,
     NotFound,
     Protocol,
     Rejected,
 }
 
 impl RouteId {
-    pub(crate) const ALL: [Self; 7] =
-        [Self::Healthz, Self::Readyz, Self::Metrics, Self::Saju, Self::NotFound, Self::Protocol, Self::Rejected];
+    pub(crate) const ALL: [Self; 8] = [
+        Self::Healthz,
+        Self::Readyz,
+        Self::Metrics,
+        Self::Saju,
+        Self::Interpret,
+        Self::NotFound,
+        Self::Protocol,
+        Self::Rejected,
+    ];
 
     pub(crate) fn label(self) -> &'static str {
         match self {
@@ -26,6 +35,7 @@ impl RouteId {
             Self::Readyz => "/readyz",
             Self::Metrics => "/metrics",
             Self::Saju => "/v1/saju",
+            Self::Interpret => "/v1/interpret",
             Self::NotFound => "unmatched",
             Self::Protocol => "protocol_error",
             Self::Rejected => "connection_limit",
