@@ -4,9 +4,9 @@
 //!
 //! Shards never block: [`Handle::submit`] is a `try_send` (full → [`Error::Overloaded`]), and the
 //! reply is a `futures-channel` oneshot the shard awaits on its own event loop (the worker's
-//! send wakes it across threads). Each job carries a deadline; a job still queued when it passes
-//! is answered [`Error::Deadline`] without being run, and a job whose asker went away is
-//! dropped unrun. [`Batcher::shutdown`] refuses new jobs, lets the workers run what is queued,
+//! send wakes it across threads). Each job carries a deadline; a job that cannot be done before
+//! it (at the recent cost per job) is answered [`Error::Deadline`] without being run, and a job
+//! whose asker went away is dropped unrun. [`Batcher::shutdown`] refuses new jobs, lets the workers run what is queued,
 //! and joins them.
 use crate::model::Embedder;
 use crate::Error;
@@ -17,7 +17,8 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// Batcher limits. Defaults: 1 worker, batches of up to 32, 2 ms gathering, 1024 queued.
+/// Batcher limits. Defaults: batches of up to 32, 2 ms gathering, 256 queued (about two
+/// seconds of work for one CPU worker: past that, a fast 503 beats a 504 after the deadline).
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Largest batch one model run takes.
@@ -32,7 +33,7 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Self { max_batch: 32, max_wait: Duration::from_millis(2), queue: 1024, pin: Vec::new() }
+        Self { max_batch: 32, max_wait: Duration::from_millis(2), queue: 256, pin: Vec::new() }
     }
 }
 
@@ -164,6 +165,7 @@ impl Batcher {
                 max_batch: cfg.max_batch.max(1),
                 max_wait: cfg.max_wait,
                 model,
+                item_nanos: 0.0,
             };
             let cpu = (!cfg.pin.is_empty()).then(|| cfg.pin[i % cfg.pin.len()]);
             workers.push(std::thread::Builder::new().name(format!("infer-{i}")).spawn(move || {
@@ -208,6 +210,8 @@ struct Worker {
     max_batch: usize,
     max_wait: Duration,
     model: Box<dyn Embedder>,
+    /// Recent model time per job, ns (0 until the first run).
+    item_nanos: f64,
 }
 
 impl Worker {
@@ -254,11 +258,14 @@ impl Worker {
     fn run_batch(&mut self, batch: Vec<Job>) {
         let c = &self.shared.counters;
         let now = Instant::now();
+        // A job that cannot finish before its deadline, at the recent cost per job, is answered
+        // now: running it would spend the worker on an answer nobody waits for.
+        let finish = now + Duration::from_nanos((self.item_nanos * batch.len() as f64) as u64);
         let mut live = Vec::with_capacity(batch.len());
         for j in batch {
             if j.reply.is_canceled() {
                 c.cancelled.fetch_add(1, Relaxed);
-            } else if j.deadline <= now {
+            } else if j.deadline <= finish {
                 c.expired.fetch_add(1, Relaxed);
                 let _ = j.reply.send(Err(Error::Deadline));
             } else {
@@ -271,7 +278,11 @@ impl Worker {
         let texts: Vec<&str> = live.iter().map(|j| j.text.as_str()).collect();
         let t0 = Instant::now();
         let out = self.model.embed(&texts);
-        c.run_nanos.fetch_add(t0.elapsed().as_nanos() as u64, Relaxed);
+        let took = t0.elapsed().as_nanos() as f64;
+        c.run_nanos.fetch_add(took as u64, Relaxed);
+        // Moving average of the cost per job (weight 1/8 to the newest batch).
+        let per = took / live.len() as f64;
+        self.item_nanos = if self.item_nanos == 0.0 { per } else { self.item_nanos + (per - self.item_nanos) / 8.0 };
         c.batches.fetch_add(1, Relaxed);
         c.items.fetch_add(live.len() as u64, Relaxed);
         let bucket = BATCH_BUCKETS.iter().position(|b| live.len() <= *b).unwrap_or(BATCH_BUCKETS.len());
@@ -416,6 +427,18 @@ mod tests {
         assert!(matches!(wait(late), Err(Error::Deadline)));
         assert_eq!(h.stats().expired, 1);
         assert_eq!(*calls.lock().unwrap(), vec![1], "the expired job must not reach the model");
+        b.shutdown();
+    }
+
+    #[test]
+    fn jobs_that_cannot_finish_in_time_are_not_run() {
+        let cfg = Config { max_batch: 1, max_wait: Duration::ZERO, ..Config::default() };
+        let (b, calls) = start(1, Duration::from_millis(150), cfg);
+        let h = b.handle();
+        assert!(wait(h.submit("warm", far()).unwrap()).is_ok()); // the worker learns: 150 ms a job
+        let hopeless = h.submit("hopeless", Instant::now() + Duration::from_millis(100)).unwrap();
+        assert!(matches!(wait(hopeless), Err(Error::Deadline)));
+        assert_eq!(*calls.lock().unwrap(), vec![1], "a job that cannot finish must not reach the model");
         b.shutdown();
     }
 

@@ -2,7 +2,7 @@
 //! BERT-style encoder (all-MiniLM-L6-v2 by default) run by ONNX Runtime.
 //!
 //! The recipe must match `inference/tools/reference.py` exactly: WordPiece tokens from
-//! `tokenizer.json` (truncated to 128, padded to the longest in the batch), the graph's
+//! `tokenizer.json` (truncated to 128; a run pads to its longest, masked out), the graph's
 //! `last_hidden_state`, mean over the attention mask, then L2 normalisation.
 use crate::runtime::{Ep, EpChoice, Runtime};
 use crate::Error;
@@ -10,7 +10,7 @@ use ort::session::Session;
 use ort::value::Tensor;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use tokenizers::{Tokenizer, TruncationParams};
 
 /// Longest input in tokens, [CLS] and [SEP] included (the model was trained with 128… 256; 128
 /// keeps a batch's cost bounded).
@@ -60,16 +60,10 @@ impl ModelFiles {
     }
 }
 
-/// Load a tokenizer for batched use: truncation at [`MAX_TOKENS`], padding to the batch's longest.
+/// Load a tokenizer: truncation at [`MAX_TOKENS`], no padding (runs pad per length group).
 pub fn load_tokenizer(path: &Path) -> Result<Tokenizer, Error> {
     let mut t = Tokenizer::from_file(path).map_err(|e| Error::Model(format!("{}: {e}", path.display())))?;
-    let pad_id = t.token_to_id("[PAD]").unwrap_or(0);
-    t.with_padding(Some(PaddingParams {
-        strategy: PaddingStrategy::BatchLongest,
-        pad_id,
-        pad_token: "[PAD]".into(),
-        ..Default::default()
-    }));
+    t.with_padding(None);
     t.with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
         .map_err(|e| Error::Model(format!("tokenizer truncation: {e}")))?;
     Ok(t)
@@ -80,6 +74,7 @@ pub struct OnnxEmbedder {
     session: Session,
     tokenizer: Tokenizer,
     token_types: bool,
+    pad_id: i64,
     dim: usize,
     ep: Ep,
 }
@@ -101,7 +96,8 @@ impl OnnxEmbedder {
         if !session.outputs().iter().any(|o| o.name() == "last_hidden_state") {
             return Err(Error::Model("graph has no output \"last_hidden_state\"".into()));
         }
-        let mut me = Self { session, tokenizer, token_types, dim: 0, ep };
+        let pad_id = i64::from(tokenizer.token_to_id("[PAD]").unwrap_or(0));
+        let mut me = Self { session, tokenizer, token_types, pad_id, dim: 0, ep };
         me.dim = me.embed(&["dimension probe"])?.first().map_or(0, Vec::len);
         Ok((me, why))
     }
@@ -113,18 +109,17 @@ impl OnnxEmbedder {
     }
 }
 
-impl Embedder for OnnxEmbedder {
-    fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
-        if texts.is_empty() {
-            return Ok(Vec::new());
-        }
-        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Run(format!("tokenize: {e}")))?;
+impl OnnxEmbedder {
+    /// One model run over `enc` (already tokenized, unpadded), padded to its longest.
+    fn run(&mut self, enc: &[&tokenizers::Encoding]) -> Result<Vec<Vec<f32>>, Error> {
         let (n, seq) = (enc.len(), enc.iter().map(|e| e.get_ids().len()).max().unwrap_or(0));
-        let mut ids = Vec::with_capacity(n * seq);
-        let mut mask = Vec::with_capacity(n * seq);
-        for e in &enc {
-            ids.extend(e.get_ids().iter().map(|&x| i64::from(x)));
-            mask.extend(e.get_attention_mask().iter().map(|&x| i64::from(x)));
+        let mut ids = vec![self.pad_id; n * seq];
+        let mut mask = vec![0i64; n * seq];
+        for (row, e) in enc.iter().enumerate() {
+            for (j, (&id, &m)) in e.get_ids().iter().zip(e.get_attention_mask()).enumerate() {
+                ids[row * seq + j] = i64::from(id);
+                mask[row * seq + j] = i64::from(m);
+            }
         }
         let t = |v: Vec<i64>| Tensor::from_array(([n, seq], v)).map_err(|e| Error::Run(e.to_string()));
         let mut inputs = ort::inputs! { "input_ids" => t(ids)?, "attention_mask" => t(mask.clone())? };
@@ -139,10 +134,59 @@ impl Embedder for OnnxEmbedder {
         }
         Ok(mean_pool_normalize(hidden, &mask, n, seq, dims[2] as usize))
     }
+}
+
+impl Embedder for OnnxEmbedder {
+    /// Tokenize all, then run them in groups of similar length: a batch is padded to its
+    /// longest text, and on a CPU padding is paid in full (a Korean question is ~3× the tokens
+    /// of an English one with this vocabulary). Groups keep padding under [`MAX_PADDING`].
+    fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, Error> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let enc = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Run(format!("tokenize: {e}")))?;
+        let mut out: Vec<Vec<f32>> = vec![Vec::new(); enc.len()];
+        for group in length_groups(&enc.iter().map(|e| e.get_ids().len()).collect::<Vec<_>>()) {
+            let batch: Vec<&tokenizers::Encoding> = group.iter().map(|&i| &enc[i]).collect();
+            for (&i, v) in group.iter().zip(self.run(&batch)?) {
+                out[i] = v;
+            }
+        }
+        Ok(out)
+    }
 
     fn dim(&self) -> usize {
         self.dim
     }
+}
+
+/// Padding allowed in one run, as a fraction of its real tokens.
+pub const MAX_PADDING: f32 = 0.25;
+
+/// Split items of the given token lengths into runs: sorted by length, a run grows while its
+/// padded size (count × longest) stays within (1 + [`MAX_PADDING`]) × its real tokens.
+#[must_use]
+pub fn length_groups(lens: &[usize]) -> Vec<Vec<usize>> {
+    let mut order: Vec<usize> = (0..lens.len()).collect();
+    order.sort_by_key(|&i| lens[i]);
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    let mut real = 0usize;
+    for i in order {
+        let fits = groups.last().is_some_and(|g| {
+            let padded = (g.len() + 1) * lens[i];
+            padded as f32 <= (1.0 + MAX_PADDING) * (real + lens[i]) as f32
+        });
+        if fits {
+            real += lens[i];
+            if let Some(g) = groups.last_mut() {
+                g.push(i);
+            }
+        } else {
+            real = lens[i];
+            groups.push(vec![i]);
+        }
+    }
+    groups
 }
 
 /// Mean of each row's token vectors where `mask` is 1, then scaled to unit length.
@@ -183,6 +227,22 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn length_groups_bound_padding_and_cover_every_item() {
+        let lens = [12, 40, 13, 41, 11, 90, 14, 39];
+        let groups = length_groups(&lens);
+        let mut all: Vec<usize> = groups.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..lens.len()).collect::<Vec<_>>());
+        for g in &groups {
+            let longest = g.iter().map(|&i| lens[i]).max().unwrap();
+            let real: usize = g.iter().map(|&i| lens[i]).sum();
+            assert!((g.len() * longest) as f32 <= 1.25 * real as f32, "{g:?}");
+        }
+        assert_eq!(groups.len(), 3, "short, medium and the one long text: {groups:?}");
+        assert!(length_groups(&[]).is_empty());
+    }
 
     #[test]
     fn pooling_ignores_padding_and_normalizes() {

@@ -112,7 +112,7 @@ pub(crate) struct Settings {
     #[arg(long, env = "HYPERCUBE_MAX_WAIT", value_parser = parse_duration)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) max_wait: Option<Duration>,
-    /// Questions waiting for a worker at most; past it /v1/interpret answers 503. [default: 1024]
+    /// Questions waiting for a worker at most; past it /v1/interpret answers 503. [default: 256]
     #[arg(long, env = "HYPERCUBE_INFER_QUEUE")]
     pub(crate) infer_queue: Option<usize>,
     /// Time budget of one /v1/interpret request; past it → 504. [default: 500ms]
@@ -225,7 +225,7 @@ impl Settings {
             batcher: inference::batcher::Config {
                 max_batch: self.max_batch.unwrap_or(32),
                 max_wait: self.max_wait.unwrap_or(Duration::from_millis(2)),
-                queue: self.infer_queue.unwrap_or(1024),
+                queue: self.infer_queue.unwrap_or(256),
                 pin: Vec::new(),
             },
             cache_dir: self.corpus_cache.clone().unwrap_or_else(|| ".deps/cache".into()),
