@@ -162,7 +162,7 @@ pub fn rank(index: &Index, question: &[f32], facts: &[Fact], lang: Option<Lang>,
         .filter(|(_, p)| lang.is_none_or(|l| p.lang == l))
         .map(|(i, p)| {
             let sim = dot(question, index.vector(i));
-            let matched: Vec<&Fact> = facts.iter().filter(|f| p.tags.iter().any(|t| *t == f.tag)).collect();
+            let matched: Vec<&Fact> = facts.iter().filter(|f| p.tags.contains(&f.tag)).collect();
             let boost = matched.iter().map(|f| f.weight).sum::<f32>();
             (i, sim, boost, matched)
         })
