@@ -80,12 +80,18 @@ pub struct OnnxEmbedder {
 }
 
 impl OnnxEmbedder {
-    /// Open the model on `rt`. `threads` is ONNX Runtime's intra-op pool size for this session.
-    /// Returns the embedder and, when `Auto` fell back to CPU, why CUDA was not used.
+    /// Open the model on `rt` (GPU 0 when CUDA). `threads` is ONNX Runtime's intra-op pool size
+    /// for this session. Returns the embedder and, when `Auto` fell back to CPU, why CUDA was
+    /// not used.
     pub fn open(rt: &Runtime, files: &ModelFiles, ep: EpChoice, threads: usize) -> Result<(Self, Option<String>), Error> {
+        Self::open_on(rt, files, ep, threads, 0)
+    }
+
+    /// [`Self::open`] on CUDA device `device` (one worker per GPU).
+    pub fn open_on(rt: &Runtime, files: &ModelFiles, ep: EpChoice, threads: usize, device: i32) -> Result<(Self, Option<String>), Error> {
         files.check()?;
         let tokenizer = load_tokenizer(&files.tokenizer)?;
-        let (session, ep, why) = rt.session(&files.onnx, ep, threads)?;
+        let (session, ep, why) = rt.session(&files.onnx, ep, threads, device)?;
         let names: Vec<&str> = session.inputs().iter().map(|o| o.name()).collect();
         for need in ["input_ids", "attention_mask"] {
             if !names.contains(&need) {

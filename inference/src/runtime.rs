@@ -113,17 +113,17 @@ impl Runtime {
         ort::info()
     }
 
-    /// Build a session for `model` on the chosen EP. Returns the session, the EP in use, and
-    /// (for `Auto` falling back to CPU) why CUDA was not used.
-    pub fn session(&self, model: &Path, choice: EpChoice, threads: usize) -> Result<(Session, Ep, Option<String>), Error> {
+    /// Build a session for `model` on the chosen EP (CUDA on GPU `device`). Returns the
+    /// session, the EP in use, and (for `Auto` falling back to CPU) why CUDA was not used.
+    pub fn session(&self, model: &Path, choice: EpChoice, threads: usize, device: i32) -> Result<(Session, Ep, Option<String>), Error> {
         let mut b = self.builder(threads)?;
         let (ep, cuda_err) = match choice {
             EpChoice::Cpu => (Ep::Cpu, None),
             EpChoice::Cuda => {
-                register_cuda(&mut b).map_err(Error::Provider)?;
+                register_cuda(&mut b, device).map_err(Error::Provider)?;
                 (Ep::Cuda, None)
             }
-            EpChoice::Auto => match register_cuda(&mut b) {
+            EpChoice::Auto => match register_cuda(&mut b, device) {
                 Ok(()) => (Ep::Cuda, None),
                 // A failed registration may leave the builder half-configured: start afresh.
                 Err(e) => {
@@ -149,6 +149,6 @@ impl Runtime {
     }
 }
 
-fn register_cuda(b: &mut SessionBuilder) -> Result<(), String> {
-    ort::ep::CUDA::default().register(b).map_err(|e| e.to_string())
+fn register_cuda(b: &mut SessionBuilder, device: i32) -> Result<(), String> {
+    ort::ep::CUDA::default().with_device_id(device).register(b).map_err(|e| format!("CUDA device {device}: {e}"))
 }

@@ -121,14 +121,15 @@ impl Service {
         files.check().map_err(|e| e.to_string())?;
         let mut models: Vec<Box<dyn Embedder>> = Vec::with_capacity(s.workers);
         let (mut ep, mut cuda_error) = (Ep::Cpu, None);
+        // Worker i uses GPU i: one worker per GPU.
         for i in 0..s.workers.max(1) {
-            let (m, why) = OnnxEmbedder::open(&rt, &files, s.ep, s.threads).map_err(|e| e.to_string())?;
+            let (m, why) = OnnxEmbedder::open_on(&rt, &files, s.ep, s.threads, i as i32).map_err(|e| e.to_string())?;
+            match &why {
+                Some(w) => warn!(worker = i, error = %w, "CUDA execution provider not available; running inference on CPU"),
+                None => info!(worker = i, ep = m.ep().as_str(), "inference execution provider"),
+            }
             if i == 0 {
                 (ep, cuda_error) = (m.ep(), why);
-                match &cuda_error {
-                    Some(w) => warn!(error = %w, "CUDA execution provider not available; running inference on CPU"),
-                    None => info!(ep = ep.as_str(), "inference execution provider"),
-                }
             }
             models.push(Box::new(m));
         }
