@@ -27,15 +27,20 @@ pub const DOMAINS: [&str; 5] = ["career", "wealth", "relationships", "health", "
 
 const DOMAIN_WORDS: [(&str, &[&str]); 5] = [
     ("career", &["career", "job", "work", "boss", "promotion", "company", "business", "profession", "employ",
-        "직업", "직장", "일자리", "회사", "승진", "이직", "취업", "사업", "커리어", "상사", "진로"]),
+        "직업", "직장", "일자리", "회사", "승진", "이직", "취업", "사업", "커리어", "상사", "진로",
+        "퇴사", "창업", "업무", "공무원", "취직", "면접", "동료", "장사"]),
     ("wealth", &["money", "wealth", "rich", "income", "invest", "salary", "finance", "debt", "saving", "fortune",
-        "돈", "재물", "재산", "투자", "수입", "월급", "부자", "금전", "빚", "저축"]),
+        "돈", "재물", "재산", "투자", "수입", "월급", "부자", "금전", "빚", "저축",
+        "주식", "부동산", "대출", "연봉", "재테크", "코인", "집값", "금전운"]),
     ("relationships", &["love", "partner", "marr", "relationship", "friend", "spouse", "dating", "family", "romance",
-        "연애", "결혼", "배우자", "인연", "관계", "친구", "사랑", "남편", "아내", "가족", "애인"]),
+        "연애", "결혼", "배우자", "인연", "관계", "친구", "사랑", "남편", "아내", "가족", "애인",
+        "남자친구", "여자친구", "이혼", "궁합", "부모", "자녀", "짝을", "소개팅"]),
     ("health", &["health", "sick", "ill", "body", "sleep", "stress", "disease", "tired",
-        "건강", "병", "몸", "수면", "스트레스", "질병", "피로"]),
+        "건강", "병", "몸", "수면", "스트레스", "질병", "피로",
+        "잠을", "잠이", "숙면", "불면", "피곤", "아프", "아파", "통증", "소화", "다이어트", "체중", "수술", "우울"]),
     ("study", &["study", "exam", "school", "learn", "degree", "test", "university", "college", "certif",
-        "공부", "시험", "학업", "학교", "대학", "자격증", "배움", "합격"]),
+        "공부", "시험", "학업", "학교", "대학", "자격증", "배움", "합격",
+        "수능", "입시", "유학", "성적", "학위", "고시", "대학원"]),
 ];
 const LUCK_WORDS: &[&str] = &["luck", "decade", "this year", "next year", "when", "timing", "future", "period",
     "대운", "세운", "올해", "내년", "언제", "시기", "앞으로", "운세"];
@@ -197,6 +202,8 @@ mod tests {
         assert_eq!(tags("올해 재물운은 어떤가요?"), ["domain:wealth", "luck"]);
         assert_eq!(tags("결혼은 언제 하나요?"), ["domain:relationships", "luck"]);
         assert_eq!(tags("시험 합격"), ["domain:study"]);
+        assert_eq!(tags("요즘 잠을 잘 못 자요"), ["domain:health"]);
+        assert_eq!(tags("주식 투자를 해도 될까요?"), ["domain:wealth"]);
         assert!(tags("hello").is_empty());
     }
 
