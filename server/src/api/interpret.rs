@@ -201,3 +201,37 @@ fn current_year() -> i64 {
     let m = (5 * doy + 2) / 153;
     yoe + era * 400 + i64::from(m >= 10)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(body: &str) -> String {
+        match parse(body.as_bytes()) {
+            Err(InputError::Field { field, .. }) => field.into_owned(),
+            Err(e) => format!("syntax: {e}"),
+            Ok(_) => "ok".into(),
+        }
+    }
+
+    #[test]
+    fn requests_are_checked_field_by_field() {
+        let chart = r#""chart":{"datetime":"1990-05-15T14:30:00","offset":540}"#;
+        assert_eq!(field(&format!(r#"{{"question":"q",{chart}}}"#)), "ok");
+        assert_eq!(field(&format!(r#"{{"question":"q",{chart},"lang":"ko","top_k":20}}"#)), "ok");
+        assert_eq!(field(&format!(r#"{{{chart}}}"#)), "question");
+        assert_eq!(field(&format!(r#"{{"question":"  ",{chart}}}"#)), "question");
+        assert_eq!(field(&format!(r#"{{"question":7,{chart}}}"#)), "question");
+        assert_eq!(field(r#"{"question":"q"}"#), "chart");
+        assert_eq!(field(r#"{"question":"q","chart":[1]}"#), "chart");
+        assert_eq!(field(r#"{"question":"q","chart":{"offset":540}}"#), "chart.datetime");
+        assert_eq!(field(r#"{"question":"q","chart":{"datetime":"1990-05-15T14:30","offset":540,"hue":1}}"#), "chart.hue");
+        assert_eq!(field(&format!(r#"{{"question":"q",{chart},"top_k":0}}"#)), "top_k");
+        assert_eq!(field(&format!(r#"{{"question":"q",{chart},"lang":"fr"}}"#)), "lang");
+        assert_eq!(field(&format!(r#"{{"question":"q",{chart},"extra":1}}"#)), "extra");
+        assert!(field("[1]").starts_with("syntax"));
+        let r = parse(format!(r#"{{"question":"q",{chart}}}"#).as_bytes()).ok().unwrap();
+        assert_eq!(r.chart.luck_year, Some(current_year() as i32), "luck_year defaults to this year");
+        assert!((2025..2200).contains(&current_year()));
+    }
+}
