@@ -18,16 +18,8 @@ pub(crate) enum RouteId {
 }
 
 impl RouteId {
-    pub(crate) const ALL: [Self; 8] = [
-        Self::Healthz,
-        Self::Readyz,
-        Self::Metrics,
-        Self::Saju,
-        Self::Interpret,
-        Self::NotFound,
-        Self::Protocol,
-        Self::Rejected,
-    ];
+    pub(crate) const ALL: [Self; 8] =
+        [Self::Healthz, Self::Readyz, Self::Metrics, Self::Saju, Self::Interpret, Self::NotFound, Self::Protocol, Self::Rejected];
 
     pub(crate) fn label(self) -> &'static str {
         match self {
