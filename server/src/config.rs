@@ -115,6 +115,50 @@ pub(crate) struct Settings {
     /// Log filter, e.g. "info" or "server=debug,info" (RUST_LOG syntax). [default: info]
     #[arg(long, env = "HYPERCUBE_LOG")]
     pub(crate) log: Option<String>,
+    /// Run the embedding model for /v1/interpret (false: never load it). [default: true]
+    #[arg(long, env = "HYPERCUBE_INFERENCE")]
+    pub(crate) inference: Option<bool>,
+    /// The ONNX Runtime shared library (scripts/setup fetches it). [default: .deps/onnxruntime/libonnxruntime.so]
+    #[arg(long, env = "HYPERCUBE_ORT_LIB")]
+    pub(crate) ort_lib: Option<PathBuf>,
+    /// Folder with model.onnx and tokenizer.json. [default: .deps/models/minilm]
+    #[arg(long, env = "HYPERCUBE_MODEL_DIR")]
+    pub(crate) model_dir: Option<PathBuf>,
+    /// Execution provider: auto (CUDA if it registers, else CPU), cuda, or cpu. [default: auto]
+    #[arg(long, env = "HYPERCUBE_EP")]
+    pub(crate) ep: Option<EpName>,
+    /// Inference worker threads, one session each (one per GPU). [default: 1]
+    #[arg(long, env = "HYPERCUBE_INFER_WORKERS")]
+    pub(crate) infer_workers: Option<usize>,
+    /// ONNX Runtime intra-op threads per worker. [default: 1]
+    #[arg(long, env = "HYPERCUBE_INFER_THREADS")]
+    pub(crate) infer_threads: Option<usize>,
+    /// Most questions per model run. [default: 32]
+    #[arg(long, env = "HYPERCUBE_MAX_BATCH")]
+    pub(crate) max_batch: Option<usize>,
+    /// How long a worker gathers a batch after its first question. [default: 2ms]
+    #[arg(long, env = "HYPERCUBE_MAX_WAIT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) max_wait: Option<Duration>,
+    /// Questions waiting for a worker at most; past it /v1/interpret answers 503. [default: 256]
+    #[arg(long, env = "HYPERCUBE_INFER_QUEUE")]
+    pub(crate) infer_queue: Option<usize>,
+    /// Time budget of one /v1/interpret request; past it → 504. [default: 500ms]
+    #[arg(long, env = "HYPERCUBE_INFER_DEADLINE", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) infer_deadline: Option<Duration>,
+    /// Folder for the corpus embedding cache (keyed by model and corpus hash). [default: .deps/cache]
+    #[arg(long, env = "HYPERCUBE_CORPUS_CACHE")]
+    pub(crate) corpus_cache: Option<PathBuf>,
+}
+
+/// Execution provider names accepted in flags and files.
+#[derive(clap::ValueEnum, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum EpName {
+    Auto,
+    Cuda,
+    Cpu,
 }
 
 /// I/O driver names accepted in flags and files.
@@ -153,6 +197,8 @@ pub(crate) struct Config {
     pub(crate) log_format: LogFormat,
     pub(crate) log: String,
     pub(crate) ws: crate::ws::WsConfig,
+    pub(crate) inference: inference::service::Settings,
+    pub(crate) infer_deadline: Duration,
 }
 
 macro_rules! overlay {
@@ -168,7 +214,9 @@ impl Settings {
         overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, max_conns,
             max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout, write_timeout,
             max_pipelined, drain_timeout, drain_idle_grace, log_format, log, ws_origins, ws_max_message_bytes,
-            ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api);
+            ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api, inference,
+            ort_lib, model_dir, ep, infer_workers, infer_threads, max_batch, max_wait, infer_queue, infer_deadline,
+            corpus_cache);
         Ok(self)
     }
 
@@ -195,7 +243,34 @@ impl Settings {
             return Err("max_head_bytes must be ≥ 256, max_pipelined and max_headers ≥ 1".into());
         }
         let ws = self.ws_config()?;
+        let inference = inference::service::Settings {
+            enabled: self.inference.unwrap_or(true),
+            library: self.ort_lib.clone().unwrap_or_else(|| ".deps/onnxruntime/libonnxruntime.so".into()),
+            model_dir: self.model_dir.clone().unwrap_or_else(|| ".deps/models/minilm".into()),
+            ep: match self.ep.unwrap_or(EpName::Auto) {
+                EpName::Auto => inference::runtime::EpChoice::Auto,
+                EpName::Cuda => inference::runtime::EpChoice::Cuda,
+                EpName::Cpu => inference::runtime::EpChoice::Cpu,
+            },
+            workers: self.infer_workers.unwrap_or(1),
+            threads: self.infer_threads.unwrap_or(1),
+            batcher: inference::batcher::Config {
+                max_batch: self.max_batch.unwrap_or(32),
+                max_wait: self.max_wait.unwrap_or(Duration::from_millis(2)),
+                queue: self.infer_queue.unwrap_or(256),
+                pin: Vec::new(),
+            },
+            cache_dir: self.corpus_cache.clone().unwrap_or_else(|| ".deps/cache".into()),
+        };
+        if !(1..=64).contains(&inference.workers) || !(1..=256).contains(&inference.threads) {
+            return Err("infer_workers must be 1..=64 and infer_threads 1..=256".into());
+        }
+        if !(1..=1024).contains(&inference.batcher.max_batch) || inference.batcher.queue == 0 {
+            return Err("max_batch must be 1..=1024 and infer_queue ≥ 1".into());
+        }
         Ok(Config {
+            inference,
+            infer_deadline: self.infer_deadline.unwrap_or(Duration::from_millis(500)),
             listen: self.listen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8080))),
             shards,
             cpus,

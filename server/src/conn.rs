@@ -172,6 +172,9 @@ fn to_http1(r: Resp, date: &DateCache) -> http1::Response {
     if let Some(allow) = r.allow {
         out = out.header("allow", allow);
     }
+    if let Some(secs) = r.retry_after {
+        out = out.header("retry-after", secs.to_string());
+    }
     out
 }
 

@@ -31,11 +31,13 @@ pub(crate) struct Resp {
     pub(crate) content_type: &'static str,
     pub(crate) body: Bytes,
     pub(crate) allow: Option<&'static str>,
+    /// `Retry-After` seconds (503 from an overloaded queue).
+    pub(crate) retry_after: Option<u32>,
 }
 
 impl Resp {
     pub(crate) fn new(status: u16, content_type: &'static str, body: impl Into<Bytes>) -> Self {
-        Self { status, content_type, body: body.into(), allow: None }
+        Self { status, content_type, body: body.into(), allow: None, retry_after: None }
     }
 
     /// A JSON error `{"error": code, "detail": detail}` (and `"field"` when given).
@@ -62,6 +64,7 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         "/metrics" => (RouteId::Metrics, "GET, HEAD"),
         "/v1/saju" => (RouteId::Saju, "GET, HEAD, POST"),
         "/internal/publish" if st.cfg.ws.publish_api => (RouteId::Publish, "POST"),
+        "/v1/interpret" => (RouteId::Interpret, "POST"),
         _ => return (RouteId::NotFound, Resp::error(404, "not_found", "no such path", None)),
     };
     let resp = match (route, req.method) {
@@ -73,27 +76,37 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         (RouteId::Saju, Get | Head) => crate::api::saju::get(req.query),
         (RouteId::Saju, Post) => crate::api::saju::post(req.content_type, req.body),
         (RouteId::Publish, Post) => Box::pin(crate::ws::publish(st, req.query, req.body)).await,
+        (RouteId::Interpret, Post) => crate::api::interpret::post(req.content_type, req.body, st.cfg.infer_deadline).await,
         _ => Resp { allow: Some(allow), ..Resp::error(405, "method_not_allowed", "method not allowed here", None) },
     };
     (route, resp)
 }
 
+/// Ready while no shard drains. The body also says whether inference is loading, ready (and
+/// on which EP) or disabled (and why); inference being off does not make the server unready.
 async fn readyz(st: &ShardState) -> Resp {
-    let not_ready = || Resp::new(503, JSON, Bytes::from_static(br#"{"status":"draining"}"#));
+    let body = |status: &str| {
+        let v = serde_json::json!({ "status": status, "inference": crate::api::interpret::readiness() });
+        serde_json::to_vec(&v).unwrap_or_default()
+    };
     if st.is_draining() {
-        return not_ready();
+        return Resp::new(503, JSON, body("draining"));
     }
     let all = st.sharded.map_reduce(|s: &ShardState| !s.is_draining(), true, |a, b| a && b);
     match monoio::time::timeout(CROSS_SHARD_TIMEOUT, all).await {
-        Ok(Ok(true)) => Resp::new(200, JSON, Bytes::from_static(br#"{"status":"ready"}"#)),
-        _ => not_ready(),
+        Ok(Ok(true)) => Resp::new(200, JSON, body("ready")),
+        _ => Resp::new(503, JSON, body("draining")),
     }
 }
 
 async fn metrics(st: &ShardState) -> Resp {
     let all = st.sharded.map_reduce(ShardState::snapshot, Snapshot::empty(), Snapshot::merge);
     match monoio::time::timeout(CROSS_SHARD_TIMEOUT, all).await {
-        Ok(Ok(snap)) => Resp::new(200, PROM, metrics::render(&snap, env!("CARGO_PKG_VERSION"), crate::kernel_name())),
+        Ok(Ok(snap)) => {
+            let mut text = metrics::render(&snap, env!("CARGO_PKG_VERSION"), crate::kernel_name());
+            text.push_str(&crate::api::interpret::metrics());
+            Resp::new(200, PROM, text)
+        }
         _ => Resp::error(503, "unavailable", "a shard did not answer", None),
     }
 }

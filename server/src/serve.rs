@@ -36,6 +36,7 @@ pub(crate) fn run(cfg: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    crate::api::interpret::start(inference_settings(&cfg));
     let sharded = match start(cfg) {
         Ok(s) => s,
         Err(e) => {
@@ -49,12 +50,26 @@ pub(crate) fn run(cfg: Config) -> ExitCode {
         sharded.stop();
     }
     let panicked = sharded.join();
+    crate::api::interpret::shutdown();
     if panicked > 0 {
         error!(panicked, "shard threads panicked");
         return ExitCode::FAILURE;
     }
     info!("stopped");
     ExitCode::SUCCESS
+}
+
+/// Inference settings with worker placement: pinned to CPUs that no shard uses when there are
+/// any (shards never run the model, and a model run must not steal a shard's core); unpinned
+/// otherwise, left to the kernel.
+fn inference_settings(cfg: &Config) -> inference::service::Settings {
+    let mut s = cfg.inference.clone();
+    if cfg.pin && !cfg.cpus.is_empty() {
+        let used: Vec<usize> = (0..cfg.shards).map(|i| cfg.cpus[i % cfg.cpus.len()]).collect();
+        s.batcher.pin = shard::cpus::allowed().into_iter().filter(|c| !used.contains(c)).collect();
+    }
+    info!(workers = s.workers, cpus = ?s.batcher.pin, "inference workers (no cpus listed: unpinned)");
+    s
 }
 
 /// Bind, start every shard, and return their handle (used by tests too).

@@ -11,6 +11,7 @@ pub(crate) enum RouteId {
     Readyz,
     Metrics,
     Saju,
+    Interpret,
     NotFound,
     Protocol,
     Rejected,
@@ -18,11 +19,12 @@ pub(crate) enum RouteId {
 }
 
 impl RouteId {
-    pub(crate) const ALL: [Self; 8] = [
+    pub(crate) const ALL: [Self; 9] = [
         Self::Healthz,
         Self::Readyz,
         Self::Metrics,
         Self::Saju,
+        Self::Interpret,
         Self::NotFound,
         Self::Protocol,
         Self::Rejected,
@@ -35,6 +37,7 @@ impl RouteId {
             Self::Readyz => "/readyz",
             Self::Metrics => "/metrics",
             Self::Saju => "/v1/saju",
+            Self::Interpret => "/v1/interpret",
             Self::NotFound => "unmatched",
             Self::Protocol => "protocol_error",
             Self::Rejected => "connection_limit",
