@@ -2,6 +2,7 @@
 //! the deadline, 503 + Retry-After when the queue is full), and with no library at all (the
 //! rest of the server works; /readyz and /v1/interpret say why inference is off).
 mod common;
+mod wsclient;
 use common::Server;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -181,4 +182,29 @@ fn without_the_library_the_server_serves_and_says_why() {
     std::thread::sleep(Duration::from_millis(100));
     let log = [s.startup.clone(), s.drain_log()].concat().join("\n");
     assert_eq!(log.matches("inference disabled").count(), 1, "one clear log line:\n{log}");
+}
+
+#[test]
+fn interpret_over_websocket_answers_later_without_blocking_other_requests() {
+    let Some(s) = start_with_model("interpret_over_websocket", &["--shards", "1"]) else { return };
+    let mut ws = wsclient::Ws::connect(s.addr, "/v1/ws", "Sec-WebSocket-Protocol: hypercube.v1\r\n");
+    let chart: serde_json::Value = serde_json::from_str(CHART).unwrap();
+    let ask = serde_json::json!({"id": "q1", "type": "interpret", "question": "How is my career this year?", "chart": chart, "top_k": 3});
+    ws.send_text(&ask.to_string());
+    ws.send_text(r#"{"id":"p1","type":"ping"}"#);
+    let mut got = Vec::new();
+    while got.len() < 2 {
+        got.push(ws.recv_json());
+    }
+    // The ping is answered while the model runs; the interpretation arrives as its own reply.
+    assert_eq!(got[0]["id"], "p1", "{got:?}");
+    let answer = &got[1];
+    assert_eq!((answer["id"].as_str(), answer["type"].as_str()), (Some("q1"), Some("interpret")), "{answer}");
+    let passages = answer["result"]["passages"].as_array().expect("passages");
+    assert_eq!(passages.len(), 3, "{answer}");
+    // Errors keep the socket open and carry the id.
+    ws.send_text(r#"{"id":"q2","type":"interpret","chart":{"datetime":"1990-05-15T14:30:00","offset":540}}"#);
+    let err = ws.recv_json();
+    assert_eq!((err["id"].as_str(), err["type"].as_str(), err["status"].as_u64()), (Some("q2"), Some("error"), Some(422)), "{err}");
+    assert_eq!(ws.call(serde_json::json!({"id": 3, "type": "ping"}))["type"], "pong");
 }

@@ -5,6 +5,7 @@
 //! | `chart` | the `/v1/saju` input fields inline (`datetime`, `offset`/`zone`, …) | `chart` with `result` (the `/v1/saju` body) |
 //! | `subscribe` | `topics: [..]` (or `topic`) | `subscribed` with `topics`; `daily` then pushes today's event |
 //! | `unsubscribe` | `topics: [..]` (or `topic`) | `unsubscribed` with `topics` |
+//! | `interpret` | `question`, `chart` (the `/v1/saju` fields), `top_k` — as `/v1/interpret` | `interpret` with `result` (the `/v1/interpret` body), sent when the model answers; other requests are served meanwhile |
 //! | `ping` | — | `pong` |
 //!
 //! Every reply carries the request's `id` (any JSON value; `null` when absent). An error is
@@ -29,6 +30,8 @@ pub(crate) enum Outcome {
     Reply(String),
     /// Close with this code (the frame was malformed).
     Close(CloseCode, &'static str),
+    /// The reply comes later through the connection's push queue.
+    Later,
 }
 
 /// Handle one text message of the `hypercube.v1` protocol.
@@ -39,11 +42,12 @@ pub(crate) fn handle(st: &ShardState, hub: &Rc<Hub>, conn: ConnId, text: &[u8]) 
     let id = req.remove("id").unwrap_or(Value::Null);
     let kind = match req.remove("type") {
         Some(Value::String(t)) => t,
-        _ => return error(&id, "bad_request", "\"type\" is required: chart, subscribe, unsubscribe or ping"),
+        _ => return error(&id, "bad_request", "\"type\" is required: chart, interpret, subscribe, unsubscribe or ping"),
     };
     match kind.as_str() {
         "ping" => reply(json!({"id": id, "type": "pong"})),
         "chart" => chart(&id, req),
+        "interpret" => interpret(st, hub, conn, id, req),
         "subscribe" | "unsubscribe" => {
             let topics = match topics(&req) {
                 Ok(t) => t,
@@ -67,7 +71,7 @@ pub(crate) fn handle(st: &ShardState, hub: &Rc<Hub>, conn: ConnId, text: &[u8]) 
                 reply(json!({"id": id, "type": "unsubscribed", "topics": topics}))
             }
         }
-        _ => error(&id, "unknown_type", "type must be chart, subscribe, unsubscribe or ping"),
+        _ => error(&id, "unknown_type", "type must be chart, interpret, subscribe, unsubscribe or ping"),
     }
 }
 
@@ -104,10 +108,29 @@ fn topics(req: &Map<String, Value>) -> Result<Vec<String>, &'static str> {
 /// `chart`: the request's other fields are the `/v1/saju` input, answered by the same code.
 fn chart(id: &Value, input: Map<String, Value>) -> Outcome {
     let body = Value::Object(input).to_string();
-    let resp = crate::api::saju::post(None, body.as_bytes());
+    reply(from_http(id, "chart", &crate::api::saju::post(None, body.as_bytes())))
+}
+
+/// `interpret`: the `/v1/interpret` body inline. The model answers after an await, so the reply
+/// is pushed through the connection's bounded queue when it is ready (to this registration
+/// only), while the connection goes on serving other requests.
+fn interpret(st: &ShardState, hub: &Rc<Hub>, conn: ConnId, id: Value, input: Map<String, Value>) -> Outcome {
+    let body = Value::Object(input).to_string();
+    let (hub, serial) = (hub.clone(), hub.serial(conn));
+    let (bound, budget) = (st.cfg.ws.send_queue, st.cfg.infer_deadline);
+    monoio::spawn(async move {
+        let resp = crate::api::interpret::post(None, body.as_bytes(), budget).await;
+        let text = from_http(&id, "interpret", &resp).to_string();
+        hub.push_to_serial(conn, serial, &bytes::Bytes::from(text), bound);
+    });
+    Outcome::Later
+}
+
+/// A `{id, type, result}` reply from an HTTP handler's response, or the error form.
+fn from_http(id: &Value, kind: &str, resp: &crate::router::Resp) -> Value {
     if resp.status == 200 {
         let result: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-        return reply(json!({"id": id, "type": "chart", "result": result}));
+        return json!({"id": id, "type": kind, "result": result});
     }
     let err: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     let mut v = json!({
@@ -120,7 +143,7 @@ fn chart(id: &Value, input: Map<String, Value>) -> Outcome {
     if let Some(f) = err.get("field") {
         v["field"] = f.clone();
     }
-    reply(v)
+    v
 }
 
 #[cfg(test)]

@@ -35,6 +35,8 @@ struct Slot {
     /// Bytes in `queue` plus bytes the connection has not written yet.
     pending: usize,
     topics: Vec<Rc<str>>,
+    /// Which registration holds the slot, so a late reply never reaches the slot's next owner.
+    serial: u32,
 }
 
 /// Slots in fixed chunks of [`CHUNK`]: growing never copies or doubles one large buffer
@@ -79,6 +81,7 @@ pub(crate) struct Hub {
     closing: Cell<bool>,
     sweeper: Cell<bool>,
     daily: Cell<bool>,
+    next_serial: Cell<u32>,
 }
 
 /// Why a subscribe was refused.
@@ -98,7 +101,9 @@ impl Hub {
             }
         };
         if let Some(s) = slots.get_mut(id as usize) {
-            *s = Slot { live: true, notified: self.closing.get(), ..Slot::default() };
+            let serial = self.next_serial.get().wrapping_add(1);
+            self.next_serial.set(serial);
+            *s = Slot { live: true, notified: self.closing.get(), serial, ..Slot::default() };
         }
         Counters::add(&self.counters.open, 1);
         id
@@ -193,6 +198,21 @@ impl Hub {
     pub(crate) fn push_to(&self, id: ConnId, msg: &Bytes, bound: usize) {
         let mut wakers = Vec::new();
         if let Some(s) = self.slots.borrow_mut().get_mut(id as usize) {
+            Self::push(s, msg, bound, &mut wakers);
+        }
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    /// The registration serial of `id` (see [`Self::push_to_serial`]).
+    pub(crate) fn serial(&self, id: ConnId) -> u32 {
+        self.slots.borrow_mut().get_mut(id as usize).map_or(0, |s| s.serial)
+    }
+
+    /// Queue `msg` for `id` if the slot still belongs to the registration `serial` (a reply
+    /// computed after an await: the asker may have gone and its slot been reused).
+    pub(crate) fn push_to_serial(&self, id: ConnId, serial: u32, msg: &Bytes, bound: usize) {
+        let mut wakers = Vec::new();
+        if let Some(s) = self.slots.borrow_mut().get_mut(id as usize).filter(|s| s.live && s.serial == serial) {
             Self::push(s, msg, bound, &mut wakers);
         }
         wakers.into_iter().for_each(Waker::wake);

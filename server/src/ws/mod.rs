@@ -197,6 +197,7 @@ fn step(st: &ShardState, hub: &Rc<Hub>, id: ConnId, kind: Kind, conn: &mut Conn)
             (Kind::Api, Message::Text(t)) => match api::handle(st, hub, id, &t) {
                 api::Outcome::Reply(r) => conn.send_text(&r),
                 api::Outcome::Close(code, why) => conn.close(code, why, Instant::now()),
+                api::Outcome::Later => continue,
             },
         }
         if conn.is_open() {
