@@ -55,7 +55,9 @@
 //! - [`chart`]: [`Chart::compute`] and its tables and luck pillars.
 //! - [`csv`]: the CSV contracts of `hypercube chart --csv` / `hypercube lunar --csv`, line by line.
 
+pub mod arch;
 pub mod astro;
+pub mod batch;
 pub mod calendar;
 pub mod chart;
 pub mod csv;

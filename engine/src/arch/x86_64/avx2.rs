@@ -1,0 +1,168 @@
+//! The AVX2 kernel: 4 items per step in f64 lanes. AVX2 has no i64 → f64 conversion, so the
+//! instants go through the 2^52 + 2^51 "magic number" (exact for |x| < 2^51). The tail (< 4
+//! items) is copied into a padded block and run through the same vector step.
+use crate::arch::{check_lengths, tables, Inputs, Outputs, PillarsFn, Tables, JIE_A, JIE_B, NJIE};
+use core::arch::x86_64::{
+    __m128i, __m256d, _mm256_add_epi64, _mm256_add_pd, _mm256_and_pd, _mm256_blendv_pd,
+    _mm256_castsi256_pd, _mm256_cmp_pd, _mm256_cvtepi32_pd, _mm256_cvttpd_epi32,
+    _mm256_floor_pd, _mm256_i32gather_pd, _mm256_loadu_si256, _mm256_max_pd, _mm256_min_pd, _mm256_mul_pd,
+    _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_sub_pd, _mm_add_epi32, _mm_and_si128,
+    _mm_cvtsi128_si32, _mm_i32gather_epi32, _mm_loadu_si128, _mm_packs_epi32, _mm_packus_epi16,
+    _mm_set1_epi32, _mm_srli_epi32, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_LT_OQ,
+};
+
+/// Proof that this CPU runs AVX2: only [`Avx2::new`] makes one.
+#[derive(Debug, Clone, Copy)]
+pub struct Avx2(());
+
+impl Avx2 {
+    /// Whether this CPU has AVX2.
+    #[must_use]
+    pub fn is_available() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+    }
+
+    /// The kernel, if this CPU can run it.
+    #[must_use]
+    pub fn new() -> Option<Self> {
+        Self::is_available().then_some(Self(()))
+    }
+
+    /// Runs the kernel.
+    ///
+    /// # Panics
+    /// If the slices' lengths differ.
+    pub fn pillars(self, inp: &Inputs<'_>, out: &mut Outputs<'_>) {
+        // SAFETY: `self` exists only if `is_available()` said the CPU has AVX2.
+        unsafe { pillars_avx2(inp, out) }
+    }
+
+    /// The entry point as a plain function pointer (for the cached dispatch).
+    #[must_use]
+    pub fn as_fn(self) -> PillarsFn {
+        entry
+    }
+}
+
+/// Only reachable through [`Avx2::as_fn`], which takes the proof token.
+fn entry(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
+    // SAFETY: this function pointer is handed out only by `Avx2::as_fn`, whose receiver can
+    // only be built by `Avx2::new` after the feature check.
+    unsafe { pillars_avx2(inp, out) }
+}
+
+/// # Safety
+/// The CPU must have AVX2.
+#[target_feature(enable = "avx2")]
+unsafe fn pillars_avx2(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
+    check_lengths(inp, out);
+    let t = tables();
+    let n = inp.len();
+    let mut i = 0;
+    while i + 4 <= n {
+        // SAFETY: items i..i + 4 are in bounds of every slice (lengths checked above).
+        let r = unsafe {
+            step(t, _mm256_loadu_si256(inp.utc_s.as_ptr().add(i).cast()), _mm_loadu_si128(inp.shift_ms.as_ptr().add(i).cast()))
+        };
+        for (k, o) in [&mut *out.year, &mut *out.month, &mut *out.day, &mut *out.hour, &mut *out.day23].into_iter().enumerate() {
+            o[i..i + 4].copy_from_slice(&r[k]);
+        }
+        i += 4;
+    }
+    if i < n {
+        let m = n - i;
+        let (mut u, mut s) = ([0i64; 4], [0i32; 4]);
+        u[..m].copy_from_slice(&inp.utc_s[i..]);
+        s[..m].copy_from_slice(&inp.shift_ms[i..]);
+        // SAFETY: `u` and `s` are 4-element local arrays.
+        let r = unsafe { step(t, _mm256_loadu_si256(u.as_ptr().cast()), _mm_loadu_si128(s.as_ptr().cast())) };
+        for (k, o) in [&mut *out.year, &mut *out.month, &mut *out.day, &mut *out.hour, &mut *out.day23].into_iter().enumerate() {
+            o[i..].copy_from_slice(&r[k][..m]);
+        }
+    }
+}
+
+/// `⌊x / d⌋` and the remainder for exact integers in f64 (see [`super`]).
+#[inline]
+#[target_feature(enable = "avx2")]
+fn div_floor(x: __m256d, d: f64, inv: f64) -> (__m256d, __m256d) {
+    let one = _mm256_set1_pd(1.0);
+    let dv = _mm256_set1_pd(d);
+    let mut q = _mm256_floor_pd(_mm256_mul_pd(x, _mm256_set1_pd(inv)));
+    let mut r = _mm256_sub_pd(x, _mm256_mul_pd(q, dv));
+    let neg = _mm256_cmp_pd::<_CMP_LT_OQ>(r, _mm256_setzero_pd());
+    q = _mm256_sub_pd(q, _mm256_and_pd(neg, one));
+    r = _mm256_add_pd(r, _mm256_and_pd(neg, dv));
+    let over = _mm256_cmp_pd::<_CMP_GE_OQ>(r, dv);
+    q = _mm256_add_pd(q, _mm256_and_pd(over, one));
+    r = _mm256_sub_pd(r, _mm256_and_pd(over, dv));
+    (q, r)
+}
+
+#[inline]
+#[target_feature(enable = "avx2")]
+fn mod60(x: __m256d) -> __m256d {
+    div_floor(x, 60.0, 1.0 / 60.0).1
+}
+
+/// Four i32 lanes (each 0..60) → four bytes.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn bytes(v: __m128i) -> [u8; 4] {
+    let b = _mm_packus_epi16(_mm_packs_epi32(v, v), _mm_packs_epi32(v, v));
+    _mm_cvtsi128_si32(b).to_le_bytes()
+}
+
+/// One step of 4 items: returns year, month, day, hour, day23.
+#[inline]
+#[target_feature(enable = "avx2")]
+fn step(t: &Tables, utc: core::arch::x86_64::__m256i, shift: __m128i) -> [[u8; 4]; 5] {
+    // i64 → f64, exact for |x| < 2^51: add x to the bits of 2^52 + 2^51, subtract the magic.
+    const MAGIC: f64 = 6_755_399_441_055_744.0;
+    #[allow(clippy::cast_possible_wrap)]
+    let magic_bits = _mm256_set1_epi64x(MAGIC.to_bits() as i64);
+    let utc_f = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_add_epi64(utc, magic_bits)), _mm256_set1_pd(MAGIC));
+    let t_ms = _mm256_mul_pd(utc_f, _mm256_set1_pd(1000.0));
+
+    #[allow(clippy::cast_precision_loss)]
+    let (a, inv_b, last) = (JIE_A as f64, 1.0 / JIE_B as f64, (NJIE - 1) as f64);
+    let zero = _mm256_setzero_pd();
+    let one = _mm256_set1_pd(1.0);
+    let lastv = _mm256_set1_pd(last);
+    let est = _mm256_floor_pd(_mm256_mul_pd(_mm256_sub_pd(t_ms, _mm256_set1_pd(a)), _mm256_set1_pd(inv_b)));
+    let est = _mm256_min_pd(_mm256_max_pd(est, zero), lastv);
+    let ei = _mm256_cvttpd_epi32(est);
+    // SAFETY: `ei` is clamped to 0..NJIE and `jie_f64` has NJIE + 1 entries.
+    let (j0, j1) = unsafe {
+        (
+            _mm256_i32gather_pd::<8>(t.jie_f64.as_ptr(), ei),
+            _mm256_i32gather_pd::<8>(t.jie_f64.as_ptr(), _mm_add_epi32(ei, _mm_set1_epi32(1))),
+        )
+    };
+    let before = _mm256_cmp_pd::<_CMP_LT_OQ>(t_ms, j0);
+    let after = _mm256_cmp_pd::<_CMP_GE_OQ>(t_ms, j1);
+    let idx = _mm256_add_pd(_mm256_sub_pd(est, _mm256_and_pd(before, one)), _mm256_and_pd(after, one));
+    let idx = _mm256_min_pd(_mm256_max_pd(idx, zero), lastv);
+    // SAFETY: idx is clamped to 0..NJIE and `ym` has NJIE entries.
+    let ym = unsafe { _mm_i32gather_epi32::<4>(t.ym.as_ptr(), _mm256_cvttpd_epi32(idx)) };
+    let year = _mm_and_si128(ym, _mm_set1_epi32(0xff));
+    let month = _mm_and_si128(_mm_srli_epi32::<8>(ym), _mm_set1_epi32(0xff));
+
+    let local = _mm256_add_pd(t_ms, _mm256_cvtepi32_pd(shift));
+    let (days, sod) = div_floor(local, 86_400_000.0, 1.0 / 86_400_000.0);
+    let (h, _) = div_floor(sod, 3_600_000.0, 1.0 / 3_600_000.0);
+    let is23 = _mm256_cmp_pd::<_CMP_EQ_OQ>(h, _mm256_set1_pd(23.0));
+    let d17 = _mm256_add_pd(days, _mm256_set1_pd(17.0));
+    let day = mod60(d17);
+    let day23 = mod60(_mm256_add_pd(d17, _mm256_and_pd(is23, one)));
+    let branch = _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(h, one), _mm256_set1_pd(0.5)));
+    let branch = _mm256_blendv_pd(branch, zero, is23);
+    let hour = mod60(_mm256_add_pd(_mm256_mul_pd(day23, _mm256_set1_pd(12.0)), branch));
+    [
+        bytes(year),
+        bytes(month),
+        bytes(_mm256_cvttpd_epi32(day)),
+        bytes(_mm256_cvttpd_epi32(hour)),
+        bytes(_mm256_cvttpd_epi32(day23)),
+    ]
+}
