@@ -67,6 +67,7 @@ pub mod input;
 pub mod lunar;
 pub mod names;
 pub mod pillars;
+pub mod search;
 pub mod zone;
 
 pub use chart::Chart;
