@@ -288,6 +288,17 @@ mod tests {
         assert_eq!(JIE_B, (t.jie_ms[NJIE - 1] - t.jie_ms[0]) / (NJIE as i64 - 1));
     }
 
+    /// The SIMD kernels compute year and month from the 節 index arithmetically.
+    #[test]
+    fn ym_is_linear() {
+        let t = tables();
+        for (i, &ym) in t.ym.iter().enumerate() {
+            let i = i64::try_from(i).unwrap();
+            let (y, m) = ((35 + (i - 1).div_euclid(12)).rem_euclid(60), (i + 1).rem_euclid(60));
+            assert_eq!(i64::from(ym), y | m << 8, "jie {i}");
+        }
+    }
+
     #[test]
     fn ym_table_matches_year_month() {
         let t = tables();

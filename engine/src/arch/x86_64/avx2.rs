@@ -2,24 +2,17 @@
 //! instants go through the 2^52 + 2^51 "magic number" (exact for |x| < 2^51). The tail (< 4
 //! items) is copied into a padded block and run through the same vector step.
 use crate::arch::{check_lengths, tables, Inputs, Outputs, PillarsFn, Tables, JIE_A, JIE_B, NJIE};
-use core::arch::x86_64::{
-    __m128i, __m256d, _mm256_add_epi64, _mm256_add_pd, _mm256_and_pd, _mm256_blendv_pd,
-    _mm256_castsi256_pd, _mm256_cmp_pd, _mm256_cvtepi32_pd, _mm256_cvttpd_epi32,
-    _mm256_floor_pd, _mm256_i32gather_pd, _mm256_loadu_si256, _mm256_max_pd, _mm256_min_pd, _mm256_mul_pd,
-    _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_sub_pd, _mm_add_epi32, _mm_and_si128,
-    _mm_cvtsi128_si32, _mm_i32gather_epi32, _mm_loadu_si128, _mm_packs_epi32, _mm_packus_epi16,
-    _mm_set1_epi32, _mm_srli_epi32, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_LT_OQ,
-};
+use core::arch::x86_64::*;
 
 /// Proof that this CPU runs AVX2: only [`Avx2::new`] makes one.
 #[derive(Debug, Clone, Copy)]
 pub struct Avx2(());
 
 impl Avx2 {
-    /// Whether this CPU has AVX2.
+    /// Whether this CPU has AVX2 and FMA.
     #[must_use]
     pub fn is_available() -> bool {
-        std::arch::is_x86_feature_detected!("avx2")
+        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
     }
 
     /// The kernel, if this CPU can run it.
@@ -33,7 +26,7 @@ impl Avx2 {
     /// # Panics
     /// If the slices' lengths differ.
     pub fn pillars(self, inp: &Inputs<'_>, out: &mut Outputs<'_>) {
-        // SAFETY: `self` exists only if `is_available()` said the CPU has AVX2.
+        // SAFETY: `self` exists only if `is_available()` said the CPU has AVX2 and FMA.
         unsafe { pillars_avx2(inp, out) }
     }
 
@@ -52,8 +45,8 @@ fn entry(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
 }
 
 /// # Safety
-/// The CPU must have AVX2.
-#[target_feature(enable = "avx2")]
+/// The CPU must have AVX2 and FMA.
+#[target_feature(enable = "avx2,fma")]
 unsafe fn pillars_avx2(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
     check_lengths(inp, out);
     let t = tables();
@@ -82,27 +75,25 @@ unsafe fn pillars_avx2(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
     }
 }
 
-/// `⌊x / d⌋` and the remainder for exact integers in f64 (see [`super`]).
+/// `⌊x / d⌋` for an exact integer `x` in f64 (|x| < 2^51): `(x + ½)/d` is at least `½/d`
+/// from any integer, more than the reciprocal product's rounding error (see [`super`]).
 #[inline]
 #[target_feature(enable = "avx2")]
-fn div_floor(x: __m256d, d: f64, inv: f64) -> (__m256d, __m256d) {
-    let one = _mm256_set1_pd(1.0);
-    let dv = _mm256_set1_pd(d);
-    let mut q = _mm256_floor_pd(_mm256_mul_pd(x, _mm256_set1_pd(inv)));
-    let mut r = _mm256_sub_pd(x, _mm256_mul_pd(q, dv));
-    let neg = _mm256_cmp_pd::<_CMP_LT_OQ>(r, _mm256_setzero_pd());
-    q = _mm256_sub_pd(q, _mm256_and_pd(neg, one));
-    r = _mm256_add_pd(r, _mm256_and_pd(neg, dv));
-    let over = _mm256_cmp_pd::<_CMP_GE_OQ>(r, dv);
-    q = _mm256_add_pd(q, _mm256_and_pd(over, one));
-    r = _mm256_sub_pd(r, _mm256_and_pd(over, dv));
-    (q, r)
+fn div(x: __m256d, inv: f64) -> __m256d {
+    _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(x, _mm256_set1_pd(0.5)), _mm256_set1_pd(inv)))
+}
+
+/// `x mod d` (non-negative) for an exact integer `x` in f64 (|x| < 2^51).
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn rem(x: __m256d, d: f64, inv: f64) -> __m256d {
+    _mm256_fnmadd_pd(div(x, inv), _mm256_set1_pd(d), x)
 }
 
 #[inline]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn mod60(x: __m256d) -> __m256d {
-    div_floor(x, 60.0, 1.0 / 60.0).1
+    rem(x, 60.0, 1.0 / 60.0)
 }
 
 /// Four i32 lanes (each 0..60) → four bytes.
@@ -115,7 +106,7 @@ fn bytes(v: __m128i) -> [u8; 4] {
 
 /// One step of 4 items: returns year, month, day, hour, day23.
 #[inline]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,fma")]
 fn step(t: &Tables, utc: core::arch::x86_64::__m256i, shift: __m128i) -> [[u8; 4]; 5] {
     // i64 → f64, exact for |x| < 2^51: add x to the bits of 2^52 + 2^51, subtract the magic.
     const MAGIC: f64 = 6_755_399_441_055_744.0;
@@ -143,24 +134,24 @@ fn step(t: &Tables, utc: core::arch::x86_64::__m256i, shift: __m128i) -> [[u8; 4
     let after = _mm256_cmp_pd::<_CMP_GE_OQ>(t_ms, j1);
     let idx = _mm256_add_pd(_mm256_sub_pd(est, _mm256_and_pd(before, one)), _mm256_and_pd(after, one));
     let idx = _mm256_min_pd(_mm256_max_pd(idx, zero), lastv);
-    // SAFETY: idx is clamped to 0..NJIE and `ym` has NJIE entries.
-    let ym = unsafe { _mm_i32gather_epi32::<4>(t.ym.as_ptr(), _mm256_cvttpd_epi32(idx)) };
-    let year = _mm_and_si128(ym, _mm_set1_epi32(0xff));
-    let month = _mm_and_si128(_mm_srli_epi32::<8>(ym), _mm_set1_epi32(0xff));
+    // Year and month are linear in the 節 index (see the AVX-512 kernel).
+    let year = mod60(_mm256_add_pd(div(_mm256_sub_pd(idx, one), 1.0 / 12.0), _mm256_set1_pd(35.0)));
+    let month = mod60(_mm256_add_pd(idx, one));
 
     let local = _mm256_add_pd(t_ms, _mm256_cvtepi32_pd(shift));
-    let (days, sod) = div_floor(local, 86_400_000.0, 1.0 / 86_400_000.0);
-    let (h, _) = div_floor(sod, 3_600_000.0, 1.0 / 3_600_000.0);
+    let days = div(local, 1.0 / 86_400_000.0);
+    let sod = _mm256_fnmadd_pd(days, _mm256_set1_pd(86_400_000.0), local);
+    let h = div(sod, 1.0 / 3_600_000.0);
     let is23 = _mm256_cmp_pd::<_CMP_EQ_OQ>(h, _mm256_set1_pd(23.0));
-    let d17 = _mm256_add_pd(days, _mm256_set1_pd(17.0));
-    let day = mod60(d17);
-    let day23 = mod60(_mm256_add_pd(d17, _mm256_and_pd(is23, one)));
+    let day = mod60(_mm256_add_pd(days, _mm256_set1_pd(17.0)));
+    let day23 = _mm256_add_pd(day, _mm256_and_pd(is23, one));
+    let day23 = _mm256_blendv_pd(day23, zero, _mm256_cmp_pd::<_CMP_EQ_OQ>(day23, _mm256_set1_pd(60.0)));
     let branch = _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(h, one), _mm256_set1_pd(0.5)));
     let branch = _mm256_blendv_pd(branch, zero, is23);
-    let hour = mod60(_mm256_add_pd(_mm256_mul_pd(day23, _mm256_set1_pd(12.0)), branch));
+    let hour = _mm256_fmadd_pd(rem(day23, 5.0, 1.0 / 5.0), _mm256_set1_pd(12.0), branch);
     [
-        bytes(year),
-        bytes(month),
+        bytes(_mm256_cvttpd_epi32(year)),
+        bytes(_mm256_cvttpd_epi32(month)),
         bytes(_mm256_cvttpd_epi32(day)),
         bytes(_mm256_cvttpd_epi32(hour)),
         bytes(_mm256_cvttpd_epi32(day23)),

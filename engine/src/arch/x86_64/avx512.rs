@@ -2,15 +2,7 @@
 //! conversions, VL + BW for the 8-lane byte stores); the tail is the same step under a lane
 //! mask, so every length runs the vector code.
 use crate::arch::{check_lengths, tables, Inputs, Outputs, PillarsFn, Tables, JIE_A, JIE_B, NJIE};
-use core::arch::x86_64::{
-    __m256i, __m512d, __mmask8, _mm256_add_epi32, _mm256_and_si256, _mm256_i32gather_epi32,
-    _mm256_mask_cvtepi32_storeu_epi8, _mm256_maskz_loadu_epi32, _mm256_set1_epi32, _mm256_srli_epi32,
-    _mm512_add_pd, _mm512_cmp_pd_mask, _mm512_cvtepi32_pd, _mm512_cvtepi64_pd, _mm512_cvttpd_epi32,
-    _mm512_i32gather_pd, _mm512_mask_add_pd, _mm512_mask_blend_pd, _mm512_mask_sub_pd, _mm512_max_pd,
-    _mm512_maskz_loadu_epi64, _mm512_min_pd, _mm512_mul_pd, _mm512_roundscale_pd, _mm512_set1_pd,
-    _mm512_setzero_pd, _mm512_sub_pd, _CMP_EQ_OQ, _CMP_GE_OQ, _CMP_LT_OQ, _MM_FROUND_NO_EXC,
-    _MM_FROUND_TO_NEG_INF,
-};
+use core::arch::x86_64::*;
 
 /// Proof that this CPU runs AVX-512 F/DQ/VL/BW: only [`Avx512::new`] makes one.
 #[derive(Debug, Clone, Copy)]
@@ -25,6 +17,7 @@ impl Avx512 {
             && std::arch::is_x86_feature_detected!("avx512vl")
             && std::arch::is_x86_feature_detected!("avx512bw")
             && std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("fma")
     }
 
     /// The kernel, if this CPU can run it.
@@ -58,34 +51,31 @@ fn entry(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
 
 const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
 
-/// `⌊x / d⌋` and `x − d·⌊x / d⌋` for exact integers `x` in f64 (|x| < 2^52) and a positive
-/// integer `d`: the reciprocal product may land one off at multiples of `d`; one compare each
-/// way fixes it.
+/// `⌊x / d⌋` for an exact integer `x` in f64 (|x| < 2^51) and a positive integer `d`:
+/// `(x + ½)/d` is at least `½/d` away from any integer, far more than the rounding error of
+/// the reciprocal product (< 2^-51 · |x|/d), so its floor is exact without a correction step.
 #[inline]
 #[target_feature(enable = "avx512f")]
-fn div_floor(x: __m512d, d: f64, inv: f64) -> (__m512d, __m512d) {
-    let one = _mm512_set1_pd(1.0);
-    let dv = _mm512_set1_pd(d);
-    let mut q = _mm512_roundscale_pd::<FLOOR>(_mm512_mul_pd(x, _mm512_set1_pd(inv)));
-    let mut r = _mm512_sub_pd(x, _mm512_mul_pd(q, dv));
-    let neg = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(r, _mm512_setzero_pd());
-    q = _mm512_mask_sub_pd(q, neg, q, one);
-    r = _mm512_mask_add_pd(r, neg, r, dv);
-    let over = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(r, dv);
-    q = _mm512_mask_add_pd(q, over, q, one);
-    r = _mm512_mask_sub_pd(r, over, r, dv);
-    (q, r)
+fn div(x: __m512d, inv: f64) -> __m512d {
+    _mm512_roundscale_pd::<FLOOR>(_mm512_mul_pd(_mm512_add_pd(x, _mm512_set1_pd(0.5)), _mm512_set1_pd(inv)))
+}
+
+/// `x mod d` (non-negative) for an exact integer `x` in f64 (|x| < 2^51).
+#[inline]
+#[target_feature(enable = "avx512f,fma")]
+fn rem(x: __m512d, d: f64, inv: f64) -> __m512d {
+    _mm512_fnmadd_pd(div(x, inv), _mm512_set1_pd(d), x)
 }
 
 #[inline]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,fma")]
 fn mod60(x: __m512d) -> __m512d {
-    div_floor(x, 60.0, 1.0 / 60.0).1
+    rem(x, 60.0, 1.0 / 60.0)
 }
 
 /// # Safety
-/// The CPU must have AVX-512 F, DQ, VL, BW and AVX2.
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2")]
+/// The CPU must have AVX-512 F, DQ, VL, BW, AVX2 and FMA.
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
 unsafe fn pillars_avx512(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
     check_lengths(inp, out);
     let t = tables();
@@ -109,9 +99,9 @@ unsafe fn pillars_avx512(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
 ///
 /// # Safety
 /// Every lane set in `mask` (lane `j` is item `i + j`) must be in bounds of every slice, and
-/// the CPU must have AVX-512 F, DQ, VL, BW and AVX2.
+/// the CPU must have AVX-512 F, DQ, VL, BW, AVX2 and FMA.
 #[inline]
-#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2")]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,fma")]
 unsafe fn step(t: &Tables, inp: &Inputs<'_>, out: &mut Outputs<'_>, i: usize, mask: __mmask8) {
     // SAFETY: the caller guarantees lanes in `mask` are in bounds; masked-off lanes are zeroed,
     // not read.
@@ -145,31 +135,41 @@ unsafe fn step(t: &Tables, inp: &Inputs<'_>, out: &mut Outputs<'_>, i: usize, ma
     let idx = _mm512_mask_add_pd(_mm512_mask_sub_pd(est, before, est, one), after, est, one);
     // `before` and `after` exclude each other (j0 < j1), so the blend above is est − 1, est + 1 or est.
     let idx = _mm512_min_pd(_mm512_max_pd(idx, zero), lastv);
-    // SAFETY: idx is clamped to 0..NJIE and `ym` has NJIE entries.
-    let ym = unsafe { _mm256_i32gather_epi32::<4>(t.ym.as_ptr(), _mm512_cvttpd_epi32(idx)) };
-    let year = _mm256_and_si256(ym, _mm256_set1_epi32(0xff));
-    let month = _mm256_and_si256(_mm256_srli_epi32::<8>(ym), _mm256_set1_epi32(0xff));
+    // Year and month are linear in the 節 index i (checked against the scalar kernel's table
+    // by `arch::tests::ym_is_linear`): year = (35 + ⌊(i − 1)/12⌋) mod 60, month = (i + 1) mod 60.
+    let year = mod60(_mm512_add_pd(div(_mm512_sub_pd(idx, one), 1.0 / 12.0), _mm512_set1_pd(35.0)));
+    let month = mod60(_mm512_add_pd(idx, one));
 
     // Day and hour from the clock.
     let local = _mm512_add_pd(t_ms, _mm512_cvtepi32_pd(shift));
-    let (days, sod) = div_floor(local, 86_400_000.0, 1.0 / 86_400_000.0);
-    let (h, _) = div_floor(sod, 3_600_000.0, 1.0 / 3_600_000.0);
+    let days = div(local, 1.0 / 86_400_000.0);
+    let sod = _mm512_fnmadd_pd(days, _mm512_set1_pd(86_400_000.0), local);
+    let h = div(sod, 1.0 / 3_600_000.0);
     let is23 = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(h, _mm512_set1_pd(23.0));
-    let d17 = _mm512_add_pd(days, _mm512_set1_pd(17.0));
-    let day = mod60(d17);
-    let day23 = mod60(_mm512_mask_add_pd(d17, is23, d17, one));
+    let day = mod60(_mm512_add_pd(days, _mm512_set1_pd(17.0)));
+    // day23 = day + 1 at 23:00, wrapping 60 → 0.
+    let day23 = _mm512_mask_add_pd(day, is23, day, one);
+    let day23 = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_EQ_OQ>(day23, _mm512_set1_pd(60.0)), day23, zero);
     // Branch ⌊(h + 1)/2⌋ mod 12: (h + 1)/2 is exact; only h = 23 wraps (12 → 0).
     let branch = _mm512_roundscale_pd::<FLOOR>(_mm512_mul_pd(_mm512_add_pd(h, one), _mm512_set1_pd(0.5)));
     let branch = _mm512_mask_blend_pd(is23, branch, zero);
-    let hour = mod60(_mm512_add_pd(_mm512_mul_pd(day23, _mm512_set1_pd(12.0)), branch));
+    // 12·day23 mod 60 = 12·(day23 mod 5).
+    let hour = _mm512_fmadd_pd(rem(day23, 5.0, 1.0 / 5.0), _mm512_set1_pd(12.0), branch);
+    let [year, month, day, hour, day23] = [year, month, day, hour, day23].map(|v| _mm512_cvttpd_epi32(v));
 
-    // SAFETY: the caller guarantees lanes in `mask` are in bounds of every output; masked-off
-    // lanes are not written.
-    unsafe {
-        _mm256_mask_cvtepi32_storeu_epi8(out.year.as_mut_ptr().add(i).cast(), mask, year);
-        _mm256_mask_cvtepi32_storeu_epi8(out.month.as_mut_ptr().add(i).cast(), mask, month);
-        _mm256_mask_cvtepi32_storeu_epi8(out.day.as_mut_ptr().add(i).cast(), mask, _mm512_cvttpd_epi32(day));
-        _mm256_mask_cvtepi32_storeu_epi8(out.hour.as_mut_ptr().add(i).cast(), mask, _mm512_cvttpd_epi32(hour));
-        _mm256_mask_cvtepi32_storeu_epi8(out.day23.as_mut_ptr().add(i).cast(), mask, _mm512_cvttpd_epi32(day23));
+    // Narrow to bytes in registers (a store-narrowing VPMOVDB to memory is slow on some
+    // cores), then one 8-byte store per output, masked only for the tail.
+    let outs = [&mut *out.year, &mut *out.month, &mut *out.day, &mut *out.hour, &mut *out.day23];
+    for (o, v) in outs.into_iter().zip([year, month, day, hour, day23]) {
+        let b = _mm256_cvtepi32_epi8(v);
+        // SAFETY: the caller guarantees lanes in `mask` are in bounds of every output; with a
+        // full mask all 8 bytes are, otherwise masked-off bytes are not written.
+        unsafe {
+            if mask == 0xff {
+                _mm_storel_epi64(o.as_mut_ptr().add(i).cast(), b);
+            } else {
+                _mm_mask_storeu_epi8(o.as_mut_ptr().add(i).cast(), __mmask16::from(mask), b);
+            }
+        }
     }
 }

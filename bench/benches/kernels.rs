@@ -1,0 +1,169 @@
+//! Batch-kernel benchmarks: pillar sets per second per core for every kernel this CPU runs,
+//! the ratio to the scalar kernel measured in the same run, the bytes per second the kernel
+//! streams next to this machine's memory bandwidth (a simple streaming read/copy measured here),
+//! and the 택일 search's scan rate.
+//!
+//! `cargo bench -p bench --bench kernels` (criterion groups), then a summary table on stderr
+//! from a separate timing pass (median of 21 passes, kernels interleaved so drift hits all
+//! alike). Pin it for steadier figures: `taskset -c 1 cargo bench -p bench --bench kernels`.
+use criterion::{black_box, criterion_group, BenchmarkId, Criterion, Throughput};
+use engine::arch::{Inputs, Kernel};
+use engine::batch::PillarBatch;
+use engine::search::{search, Clock, Pattern, PillarPattern, Scan};
+use engine::ZiConvention;
+use std::time::Instant;
+
+/// Bytes a kernel reads and writes per item: 8 (i64 instant) + 4 (i32 shift) + 5 × 1 (indices).
+const BYTES_PER_ITEM: usize = 17;
+
+fn items(n: usize) -> (Vec<i64>, Vec<i32>) {
+    let mut s: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        s
+    };
+    let lo: i64 = -2_208_988_800; // 1900-01-01
+    let span: u64 = 6_342_969_600; // to 2100-12-31
+    (0..n)
+        .map(|_| {
+            let t = lo + i64::try_from(next() % span).unwrap_or(0);
+            let off = (i32::try_from(next() % 2161).unwrap_or(0) - 1080) * 60_000;
+            (t, off)
+        })
+        .unzip()
+}
+
+fn run(k: Kernel, u: &[i64], s: &[i32], out: &mut PillarBatch) {
+    k.pillars(&Inputs { utc_s: u, shift_ms: s }, &mut out.outputs());
+}
+
+fn kernels(c: &mut Criterion) {
+    for n in [4096usize, 1 << 22] {
+        let (u, s) = items(n);
+        let mut out = PillarBatch::zeroed(n);
+        let mut g = c.benchmark_group(format!("pillars_{n}"));
+        g.throughput(Throughput::Elements(n as u64));
+        if n > 4096 {
+            g.sample_size(10);
+        }
+        for k in Kernel::available() {
+            g.bench_with_input(BenchmarkId::from_parameter(k.name()), &k, |b, &k| {
+                b.iter(|| run(k, black_box(&u), black_box(&s), &mut out));
+            });
+        }
+        g.finish();
+    }
+}
+
+fn day_pattern() -> Pattern {
+    Pattern {
+        day: PillarPattern { ganzhi: Some(0), ..Default::default() },
+        hour: PillarPattern { branch: Some(6), ..Default::default() },
+        ..Default::default()
+    }
+}
+
+fn search_bench(c: &mut Criterion) {
+    // One year at one-minute steps, UTC+9: 525,600 instants.
+    let scan = Scan { start_utc_s: 1_767_193_200, step_s: 60, points: 525_600, clock: Clock::Offset(32_400), zi: ZiConvention::Split };
+    let mut g = c.benchmark_group("search_1y_1min");
+    g.throughput(Throughput::Elements(scan.points));
+    g.sample_size(10);
+    for k in Kernel::available() {
+        g.bench_with_input(BenchmarkId::from_parameter(k.name()), &k, |b, &k| {
+            b.iter(|| search(k, black_box(&scan), &day_pattern(), 0, usize::MAX).map(|p| p.runs.len()));
+        });
+    }
+    g.finish();
+}
+
+/// Median seconds of `passes` runs of `f`.
+fn median(passes: usize, mut f: impl FnMut()) -> f64 {
+    let mut v: Vec<f64> = (0..passes)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Streaming memory bandwidth on one core: read (sum) and copy of 256 MiB buffers.
+fn memory_bandwidth() -> (f64, f64) {
+    let n = 32 << 20; // u64 words = 256 MiB
+    let src: Vec<u64> = (0..n as u64).collect();
+    let mut dst = vec![0u64; n];
+    let read = median(7, || {
+        let mut acc = [0u64; 4];
+        for c in src.chunks_exact(4) {
+            for i in 0..4 {
+                acc[i] = acc[i].wrapping_add(c[i]);
+            }
+        }
+        black_box(acc);
+    });
+    let copy = median(7, || {
+        dst.copy_from_slice(black_box(&src));
+        black_box(&dst);
+    });
+    let bytes = (n * 8) as f64;
+    (bytes / read / 1e9, 2.0 * bytes / copy / 1e9)
+}
+
+fn summary() {
+    let ks = Kernel::available();
+    eprintln!("\nbatch kernels, median of 21 passes (pillar sets = year+month+day+hour+day23 per item):");
+    let (read_gbs, copy_gbs) = memory_bandwidth();
+    eprintln!("memory bandwidth, one core: read {read_gbs:.1} GB/s, copy (read+write) {copy_gbs:.1} GB/s");
+    for n in [4096usize, 1 << 16, 1 << 22] {
+        let (u, s) = items(n);
+        let mut out = PillarBatch::zeroed(n);
+        let reps = (1 << 22) / n;
+        let mut secs = vec![Vec::new(); ks.len()];
+        for _ in 0..21 {
+            for (i, &k) in ks.iter().enumerate() {
+                secs[i].push(median(1, || {
+                    for _ in 0..reps {
+                        run(k, black_box(&u), black_box(&s), &mut out);
+                    }
+                }));
+            }
+        }
+        let med: Vec<f64> = secs
+            .into_iter()
+            .map(|mut v| {
+                v.sort_by(f64::total_cmp);
+                v[v.len() / 2]
+            })
+            .collect();
+        for (i, k) in ks.iter().enumerate() {
+            let rate = (n * reps) as f64 / med[i];
+            eprintln!(
+                "  n={n:>8} {:>7}: {:>7.1} M sets/s  {:>5.2}× scalar  {:>5.2} GB/s",
+                k.name(),
+                rate / 1e6,
+                med[0] / med[i],
+                rate * BYTES_PER_ITEM as f64 / 1e9
+            );
+        }
+    }
+    let scan = Scan { start_utc_s: 1_767_193_200, step_s: 60, points: 5_256_000, clock: Clock::Offset(32_400), zi: ZiConvention::Split };
+    for k in &ks {
+        let t = median(5, || {
+            black_box(search(*k, &scan, &day_pattern(), 0, usize::MAX).map(|p| p.runs.len()).ok());
+        });
+        eprintln!("  search 10 y at 1 min ({} instants) {:>7}: {:.1} M instants/s", scan.points, k.name(), scan.points as f64 / t / 1e6);
+    }
+}
+
+criterion_group!(benches, kernels, search_bench);
+
+fn main() {
+    benches();
+    criterion::Criterion::default().configure_from_args().final_summary();
+    summary();
+}
