@@ -202,10 +202,34 @@ pub fn four_pillars_batch_with(k: Kernel, inputs: &[BirthInput], opts: &Options)
 /// and, per item, the error that rejected it (its pillars are then meaningless).
 #[must_use]
 pub fn pillar_batch_with(k: Kernel, inputs: &[BirthInput], opts: &Options) -> (PillarBatch, Vec<Option<EngineError>>) {
-    let mut utc_s = Vec::with_capacity(inputs.len());
-    let mut shift_ms = Vec::with_capacity(inputs.len());
-    let mut errors: Vec<Option<EngineError>> = Vec::with_capacity(inputs.len());
-    for input in inputs {
+    pillar_batch_each(k, inputs.iter().map(|i| (i, opts)))
+}
+
+/// [`crate::four_pillars`] of items that each carry their own options (clock, 子時, transition
+/// policy), still one kernel call: options only change the resolve pre-pass and which of the
+/// kernel's outputs an item reads.
+#[must_use]
+pub fn four_pillars_each(k: Kernel, items: &[(BirthInput, Options)]) -> Vec<Result<FourPillars, EngineError>> {
+    let (b, errors) = pillar_batch_each(k, items.iter().map(|(i, o)| (i, o)));
+    errors
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| match e {
+            Some(e) => Err(e),
+            None => Ok(b.get(i, items[i].1.zi)),
+        })
+        .collect()
+}
+
+fn pillar_batch_each<'a>(
+    k: Kernel,
+    items: impl ExactSizeIterator<Item = (&'a BirthInput, &'a Options)>,
+) -> (PillarBatch, Vec<Option<EngineError>>) {
+    let n = items.len();
+    let mut utc_s = Vec::with_capacity(n);
+    let mut shift_ms = Vec::with_capacity(n);
+    let mut errors: Vec<Option<EngineError>> = Vec::with_capacity(n);
+    for (input, opts) in items {
         let item = resolve(input, opts).and_then(|r| {
             let utc = r.utc_ms.div_euclid(1000);
             let shift = i32::try_from(r.day_clock.as_ms() - utc * 1000).ok().filter(|s| in_domain(utc, *s));
@@ -220,7 +244,7 @@ pub fn pillar_batch_with(k: Kernel, inputs: &[BirthInput], opts: &Options) -> (P
         shift_ms.push(s);
         errors.push(e);
     }
-    let mut b = PillarBatch::zeroed(inputs.len());
+    let mut b = PillarBatch::zeroed(n);
     k.pillars(&Inputs { utc_s: &utc_s, shift_ms: &shift_ms }, &mut b.outputs());
     (b, errors)
 }

@@ -114,21 +114,21 @@ impl CsvJob {
         }
     }
 
-    /// Turns many input lines (numbered from `first_line_no`) into output lines, in order, with
+    /// Turns many input lines (each with its 1-based line number) into output lines, in order, with
     /// the same results as [`Self::row`] on each. [`Mode::Pillars`] parses every line, then
     /// computes all the pillars with the batch kernels ([`crate::batch`]): one kernel call per
     /// clock (civil, and local-mean and apparent when a row has a longitude).
     #[must_use]
-    pub fn rows(&self, lines: &[&str], first_line_no: usize) -> Vec<Result<String, CsvError>> {
+    pub fn rows(&self, lines: &[(usize, &str)]) -> Vec<Result<String, CsvError>> {
         if self.mode != Mode::Pillars {
-            return lines.iter().enumerate().map(|(i, l)| self.row(l, first_line_no + i)).collect();
+            return lines.iter().map(|&(n, l)| self.row(l, n)).collect();
         }
-        let err = |i: usize, message: String| CsvError { line: first_line_no + i, message };
+        let err = |i: usize, message: String| CsvError { line: lines[i].0, message };
         // Parse: (datetime, offset) text for the output, and the input, or the line's error.
         let parsed: Vec<Result<(String, String, BirthInput), CsvError>> = lines
             .iter()
             .enumerate()
-            .map(|(i, line)| {
+            .map(|(i, &(_, line))| {
                 let fields = split_line(line);
                 let get = |c: usize| -> Option<&str> {
                     self.cols[c].and_then(|p| fields.get(p)).map(|s| s.trim()).filter(|s| !s.is_empty())

@@ -18,8 +18,8 @@ fn check_file(name: &str) -> usize {
     let (mut ambiguous, mut failures) = (Vec::new(), Vec::new());
     // The batch path (what `hypercube chart --csv` runs), checked line by line against the
     // single-chart path too.
-    let lines: Vec<&str> = t.lines[1..].iter().map(String::as_str).collect();
-    let batch = job.rows(&lines, 2);
+    let lines: Vec<(usize, &str)> = t.lines[1..].iter().enumerate().map(|(i, l)| (i + 2, l.as_str())).collect();
+    let batch = job.rows(&lines);
     for (i, row) in t.rows.iter().enumerate() {
         let out = batch[i].clone().unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(Ok(&out), job.row(&t.lines[i + 1], i + 2).as_ref(), "{name}: batch and single paths differ");

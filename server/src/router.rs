@@ -61,6 +61,8 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         "/readyz" => (RouteId::Readyz, "GET, HEAD"),
         "/metrics" => (RouteId::Metrics, "GET, HEAD"),
         "/v1/saju" => (RouteId::Saju, "GET, HEAD, POST"),
+        "/v1/saju/batch" => (RouteId::SajuBatch, "POST"),
+        "/v1/saju/search" => (RouteId::SajuSearch, "POST"),
         _ => return (RouteId::NotFound, Resp::error(404, "not_found", "no such path", None)),
     };
     let resp = match (route, req.method) {
@@ -69,6 +71,8 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         (RouteId::Metrics, Get | Head) => metrics(st).await,
         (RouteId::Saju, Get | Head) => crate::api::saju::get(req.query),
         (RouteId::Saju, Post) => crate::api::saju::post(req.content_type, req.body),
+        (RouteId::SajuBatch, Post) => crate::api::saju_batch::post(req.content_type, req.body, st.cfg.batch_max_items),
+        (RouteId::SajuSearch, Post) => crate::api::saju_search::post(req.content_type, req.body, st.cfg.search),
         _ => Resp { allow: Some(allow), ..Resp::error(405, "method_not_allowed", "method not allowed here", None) },
     };
     (route, resp)

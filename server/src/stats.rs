@@ -11,14 +11,25 @@ pub(crate) enum RouteId {
     Readyz,
     Metrics,
     Saju,
+    SajuBatch,
+    SajuSearch,
     NotFound,
     Protocol,
     Rejected,
 }
 
 impl RouteId {
-    pub(crate) const ALL: [Self; 7] =
-        [Self::Healthz, Self::Readyz, Self::Metrics, Self::Saju, Self::NotFound, Self::Protocol, Self::Rejected];
+    pub(crate) const ALL: [Self; 9] = [
+        Self::Healthz,
+        Self::Readyz,
+        Self::Metrics,
+        Self::Saju,
+        Self::SajuBatch,
+        Self::SajuSearch,
+        Self::NotFound,
+        Self::Protocol,
+        Self::Rejected,
+    ];
 
     pub(crate) fn label(self) -> &'static str {
         match self {
@@ -26,6 +37,8 @@ impl RouteId {
             Self::Readyz => "/readyz",
             Self::Metrics => "/metrics",
             Self::Saju => "/v1/saju",
+            Self::SajuBatch => "/v1/saju/batch",
+            Self::SajuSearch => "/v1/saju/search",
             Self::NotFound => "unmatched",
             Self::Protocol => "protocol_error",
             Self::Rejected => "connection_limit",
