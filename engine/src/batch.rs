@@ -261,8 +261,10 @@ pub struct TenGodBatch {
 }
 
 /// Ten gods of stems (10 × 10) and of branches' main qi (10 × 12), by day master.
-fn ten_god_tables() -> &'static ([[u8; 10]; 10], [[u8; 12]; 10]) {
-    static T: std::sync::OnceLock<([[u8; 10]; 10], [[u8; 12]; 10])> = std::sync::OnceLock::new();
+type TenGodTables = ([[u8; 10]; 10], [[u8; 12]; 10]);
+
+fn ten_god_tables() -> &'static TenGodTables {
+    static T: std::sync::OnceLock<TenGodTables> = std::sync::OnceLock::new();
     T.get_or_init(|| {
         let mut s = [[0; 10]; 10];
         let mut b = [[0; 12]; 10];

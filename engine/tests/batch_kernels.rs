@@ -34,7 +34,7 @@ fn random_items(n: usize, seed: u64) -> (Vec<i64>, Vec<i32>) {
     for _ in 0..n {
         u.push(r.range(Y1900 - 64_800, Y2100_END + 64_800));
         // Mostly whole-minute offsets ±18 h, some arbitrary ms shifts (local-mean / apparent).
-        let shift = if r.next() % 4 == 0 { r.range(-19 * 3_600_000 + 1, 19 * 3_600_000 - 1) } else { r.range(-1080, 1080) * 60_000 };
+        let shift = if r.next().is_multiple_of(4) { r.range(-19 * 3_600_000 + 1, 19 * 3_600_000 - 1) } else { r.range(-1080, 1080) * 60_000 };
         s.push(i32::try_from(shift).unwrap());
     }
     (u, s)
@@ -205,7 +205,7 @@ fn batch_api_equals_four_pillars_with_every_option() {
     let mut inputs = Vec::new();
     for _ in 0..20_000 {
         let y = i32::try_from(r.range(1899, 2101)).unwrap();
-        let lunar = r.next() % 8 == 0;
+        let lunar = r.next().is_multiple_of(8);
         inputs.push(BirthInput {
             year: y,
             month: u8::try_from(r.range(1, 12)).unwrap(),
@@ -213,13 +213,13 @@ fn batch_api_equals_four_pillars_with_every_option() {
             hour: u8::try_from(r.range(0, 23)).unwrap(),
             minute: u8::try_from(r.range(0, 59)).unwrap(),
             second: u8::try_from(r.range(0, 59)).unwrap(),
-            time: if r.next() % 2 == 0 { TimeBasis::Zone(Zone::AsiaSeoul) } else { TimeBasis::Offset(i32::try_from(r.range(-1100, 1100)).unwrap()) },
+            time: if r.next().is_multiple_of(2) { TimeBasis::Zone(Zone::AsiaSeoul) } else { TimeBasis::Offset(i32::try_from(r.range(-1100, 1100)).unwrap()) },
             longitude: match r.next() % 4 {
                 0 => None,
                 1 => Some(200.0),
                 _ => Some(f64::from(i32::try_from(r.range(-180_000, 180_000)).unwrap()) / 1000.0),
             },
-            calendar: if lunar { Calendar::Lunar { leap: r.next() % 10 == 0 } } else { Calendar::Solar },
+            calendar: if lunar { Calendar::Lunar { leap: r.next().is_multiple_of(10) } } else { Calendar::Solar },
             gender: None,
         });
     }
@@ -267,4 +267,13 @@ fn ten_gods_and_elements_match_the_chart() {
         let e = c.elements;
         assert_eq!([el[0][i], el[1][i], el[2][i], el[3][i], el[4][i]], [e.wood, e.fire, e.earth, e.metal, e.water]);
     }
+}
+
+/// `--features no-simd` compiles the scalar kernel only.
+#[test]
+#[cfg(feature = "no-simd")]
+fn no_simd_builds_only_scalar() {
+    assert_eq!(Kernel::available().len(), 1);
+    assert!(Kernel::by_name("avx2").is_err() && Kernel::by_name("avx512").is_err());
+    assert_eq!(arch::active().name(), "scalar");
 }

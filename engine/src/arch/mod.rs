@@ -230,7 +230,8 @@ pub const MAX_SHIFT_MS: i32 = 19 * 3_600_000;
 pub(crate) struct Tables {
     /// 節 instants, Unix ms, increasing, then an `i64::MAX` sentinel.
     pub(crate) jie_ms: Vec<i64>,
-    /// The same as f64 (exact: all below 2^53), sentinel `+∞`.
+    /// The same as f64 (exact: all below 2^53), sentinel `+∞` (read by the SIMD kernels only).
+    #[cfg_attr(not(all(target_arch = "x86_64", not(feature = "no-simd"))), allow(dead_code))]
     pub(crate) jie_f64: Vec<f64>,
     /// Per 節 index: year index | month index << 8.
     pub(crate) ym: Vec<i32>,
