@@ -151,6 +151,7 @@ fn summary() {
             );
         }
     }
+    single_vs_batched();
     let scan = Scan { start_utc_s: 1_767_193_200, step_s: 60, points: 5_256_000, clock: Clock::Offset(32_400), zi: ZiConvention::Split };
     for k in &ks {
         let t = median(5, || {
@@ -158,6 +159,57 @@ fn summary() {
         });
         eprintln!("  search 10 y at 1 min ({} instants) {:>7}: {:.1} M instants/s", scan.points, k.name(), scan.points as f64 / t / 1e6);
     }
+}
+
+/// What batching concurrent single-chart requests could save at most: the per-item cost of
+/// `four_pillars` one at a time against `four_pillars_batch` (resolve pre-pass + one kernel
+/// call) for the small batches one event-loop turn would see, next to what a `/v1/saju`
+/// request costs the engine anyway (`Chart::compute` + JSON).
+fn single_vs_batched() {
+    use engine::{BirthInput, Calendar, Options, TimeBasis};
+    let (u, s) = items(4096);
+    let inputs: Vec<BirthInput> = u
+        .iter()
+        .zip(&s)
+        .map(|(&t, &sh)| {
+            let l = engine::calendar::DateTime::from_ms(t * 1000 + i64::from(sh));
+            BirthInput {
+                year: l.year.clamp(1900, 2100),
+                month: l.month,
+                day: l.day,
+                hour: l.hour,
+                minute: l.minute,
+                second: l.second,
+                time: TimeBasis::Offset(sh / 60_000),
+                longitude: None,
+                calendar: Calendar::Solar,
+                gender: None,
+            }
+        })
+        .collect();
+    let opts = Options::default();
+    let per = |secs: f64, n: usize| secs / n as f64 * 1e9;
+    let single = median(21, || {
+        for i in &inputs {
+            black_box(engine::four_pillars(black_box(i), &opts).ok());
+        }
+    });
+    eprintln!("  single-request path, ns per item: four_pillars one at a time {:.1}", per(single, inputs.len()));
+    for b in [1usize, 8, 64, 4096] {
+        let t = median(21, || {
+            for c in inputs.chunks(b) {
+                black_box(engine::batch::four_pillars_batch(black_box(c), &opts));
+            }
+        });
+        eprintln!("    four_pillars_batch in batches of {b:>4}: {:.1}", per(t, inputs.len()));
+    }
+    let chart = median(5, || {
+        for i in &inputs[..1024] {
+            let c = engine::Chart::compute(black_box(i), &opts).ok();
+            black_box(serde_json::to_vec(&c).ok());
+        }
+    });
+    eprintln!("    Chart::compute + JSON (what /v1/saju does per request): {:.1}", per(chart, 1024));
 }
 
 criterion_group!(benches, kernels, search_bench);
