@@ -75,25 +75,19 @@ unsafe fn pillars_avx2(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
     }
 }
 
-/// `⌊x / d⌋` for an exact integer `x` in f64 (|x| < 2^51): `(x + ½)/d` is at least `½/d`
-/// from any integer, more than the reciprocal product's rounding error (see [`super`]).
-#[inline]
-#[target_feature(enable = "avx2")]
-fn div(x: __m256d, inv: f64) -> __m256d {
-    _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(x, _mm256_set1_pd(0.5)), _mm256_set1_pd(inv)))
-}
-
-/// `x mod d` (non-negative) for an exact integer `x` in f64 (|x| < 2^51).
+/// `⌊(x + c) / d⌋` for an exact integer `x` in f64 (|x| < 2^51): one FMA and a floor (see
+/// the AVX-512 kernel's `div` for why no correction step is needed).
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn rem(x: __m256d, d: f64, inv: f64) -> __m256d {
-    _mm256_fnmadd_pd(div(x, inv), _mm256_set1_pd(d), x)
+fn div(x: __m256d, c: f64, inv: f64) -> __m256d {
+    _mm256_floor_pd(_mm256_fmadd_pd(x, _mm256_set1_pd(inv), _mm256_set1_pd((c + 0.5) * inv)))
 }
 
+/// `(x + c) mod d` (non-negative), same conditions as [`div`].
 #[inline]
 #[target_feature(enable = "avx2,fma")]
-fn mod60(x: __m256d) -> __m256d {
-    rem(x, 60.0, 1.0 / 60.0)
+fn rem(x: __m256d, c: f64, d: f64, inv: f64) -> __m256d {
+    _mm256_add_pd(_mm256_fnmadd_pd(div(x, c, inv), _mm256_set1_pd(d), x), _mm256_set1_pd(c))
 }
 
 /// Four i32 lanes (each 0..60) → four bytes.
@@ -120,7 +114,7 @@ fn step(t: &Tables, utc: core::arch::x86_64::__m256i, shift: __m128i) -> [[u8; 4
     let zero = _mm256_setzero_pd();
     let one = _mm256_set1_pd(1.0);
     let lastv = _mm256_set1_pd(last);
-    let est = _mm256_floor_pd(_mm256_mul_pd(_mm256_sub_pd(t_ms, _mm256_set1_pd(a)), _mm256_set1_pd(inv_b)));
+    let est = _mm256_floor_pd(_mm256_fmadd_pd(t_ms, _mm256_set1_pd(inv_b), _mm256_set1_pd(-a * inv_b)));
     let est = _mm256_min_pd(_mm256_max_pd(est, zero), lastv);
     let ei = _mm256_cvttpd_epi32(est);
     // SAFETY: `ei` is clamped to 0..NJIE and `jie_f64` has NJIE + 1 entries.
@@ -133,27 +127,30 @@ fn step(t: &Tables, utc: core::arch::x86_64::__m256i, shift: __m128i) -> [[u8; 4
     let before = _mm256_cmp_pd::<_CMP_LT_OQ>(t_ms, j0);
     let after = _mm256_cmp_pd::<_CMP_GE_OQ>(t_ms, j1);
     let idx = _mm256_add_pd(_mm256_sub_pd(est, _mm256_and_pd(before, one)), _mm256_and_pd(after, one));
-    let idx = _mm256_min_pd(_mm256_max_pd(idx, zero), lastv);
     // Year and month are linear in the 節 index (see the AVX-512 kernel).
-    let year = mod60(_mm256_add_pd(div(_mm256_sub_pd(idx, one), 1.0 / 12.0), _mm256_set1_pd(35.0)));
-    let month = mod60(_mm256_add_pd(idx, one));
+    let year = rem(div(idx, -1.0, 1.0 / 12.0), 35.0, 60.0, 1.0 / 60.0);
+    let month = rem(idx, 1.0, 60.0, 1.0 / 60.0);
 
     let local = _mm256_add_pd(t_ms, _mm256_cvtepi32_pd(shift));
-    let days = div(local, 1.0 / 86_400_000.0);
+    let days = div(local, 0.0, 1.0 / 86_400_000.0);
     let sod = _mm256_fnmadd_pd(days, _mm256_set1_pd(86_400_000.0), local);
-    let h = div(sod, 1.0 / 3_600_000.0);
-    let is23 = _mm256_cmp_pd::<_CMP_EQ_OQ>(h, _mm256_set1_pd(23.0));
-    let day = mod60(_mm256_add_pd(days, _mm256_set1_pd(17.0)));
+    let is23 = _mm256_cmp_pd::<_CMP_GE_OQ>(sod, _mm256_set1_pd(82_800_000.0));
+    let day = rem(days, 17.0, 60.0, 1.0 / 60.0);
     let day23 = _mm256_add_pd(day, _mm256_and_pd(is23, one));
     let day23 = _mm256_blendv_pd(day23, zero, _mm256_cmp_pd::<_CMP_EQ_OQ>(day23, _mm256_set1_pd(60.0)));
-    let branch = _mm256_floor_pd(_mm256_mul_pd(_mm256_add_pd(h, one), _mm256_set1_pd(0.5)));
-    let branch = _mm256_blendv_pd(branch, zero, is23);
-    let hour = _mm256_fmadd_pd(rem(day23, 5.0, 1.0 / 5.0), _mm256_set1_pd(12.0), branch);
-    [
-        bytes(_mm256_cvttpd_epi32(year)),
-        bytes(_mm256_cvttpd_epi32(month)),
-        bytes(_mm256_cvttpd_epi32(day)),
-        bytes(_mm256_cvttpd_epi32(hour)),
-        bytes(_mm256_cvttpd_epi32(day23)),
-    ]
+    let branch = _mm256_blendv_pd(div(sod, 3_600_000.0, 1.0 / 7_200_000.0), zero, is23);
+    let hour = _mm256_fmadd_pd(rem(day23, 0.0, 5.0, 1.0 / 5.0), _mm256_set1_pd(12.0), branch);
+    // year | month << 8 | day << 16 | hour << 24 is exact and fits an i32: one conversion, one
+    // byte shuffle to [y0..y3 m0..m3 d0..d3 h0..h3], four 4-byte groups.
+    let packed = _mm256_fmadd_pd(
+        _mm256_fmadd_pd(_mm256_fmadd_pd(hour, _mm256_set1_pd(256.0), day), _mm256_set1_pd(256.0), month),
+        _mm256_set1_pd(256.0),
+        year,
+    );
+    let v = _mm_shuffle_epi8(_mm256_cvttpd_epi32(packed), _mm_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    let mut b = [0u8; 16];
+    // SAFETY: `b` is 16 bytes.
+    unsafe { _mm_storeu_si128(b.as_mut_ptr().cast(), v) };
+    let group = |k: usize| [b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]];
+    [group(0), group(1), group(2), group(3), bytes(_mm256_cvttpd_epi32(day23))]
 }

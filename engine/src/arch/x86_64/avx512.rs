@@ -51,26 +51,22 @@ fn entry(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
 
 const FLOOR: i32 = _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC;
 
-/// `⌊x / d⌋` for an exact integer `x` in f64 (|x| < 2^51) and a positive integer `d`:
-/// `(x + ½)/d` is at least `½/d` away from any integer, far more than the rounding error of
-/// the reciprocal product (< 2^-51 · |x|/d), so its floor is exact without a correction step.
-#[inline]
-#[target_feature(enable = "avx512f")]
-fn div(x: __m512d, inv: f64) -> __m512d {
-    _mm512_roundscale_pd::<FLOOR>(_mm512_mul_pd(_mm512_add_pd(x, _mm512_set1_pd(0.5)), _mm512_set1_pd(inv)))
-}
-
-/// `x mod d` (non-negative) for an exact integer `x` in f64 (|x| < 2^51).
+/// `⌊(x + c) / d⌋` for an exact integer `x` in f64 (|x| < 2^51), an integer offset `c` and a
+/// positive integer `d` (`inv` = 1/d): one fused multiply-add, `x·(1/d) + (c + ½)·(1/d)`, then
+/// floor. The true quotient `(x + c + ½)/d` is at least `½/d` from any integer, and the
+/// rounding of the reciprocal, of the constant and of the FMA together stay below 2^-50 ·
+/// |x|/d, far smaller, so the floor is exact without a correction step.
 #[inline]
 #[target_feature(enable = "avx512f,fma")]
-fn rem(x: __m512d, d: f64, inv: f64) -> __m512d {
-    _mm512_fnmadd_pd(div(x, inv), _mm512_set1_pd(d), x)
+fn div(x: __m512d, c: f64, inv: f64) -> __m512d {
+    _mm512_roundscale_pd::<FLOOR>(_mm512_fmadd_pd(x, _mm512_set1_pd(inv), _mm512_set1_pd((c + 0.5) * inv)))
 }
 
+/// `(x + c) mod d` (non-negative), same conditions as [`div`].
 #[inline]
 #[target_feature(enable = "avx512f,fma")]
-fn mod60(x: __m512d) -> __m512d {
-    rem(x, 60.0, 1.0 / 60.0)
+fn rem(x: __m512d, c: f64, d: f64, inv: f64) -> __m512d {
+    _mm512_add_pd(_mm512_fnmadd_pd(div(x, c, inv), _mm512_set1_pd(d), x), _mm512_set1_pd(c))
 }
 
 /// # Safety
@@ -119,7 +115,8 @@ unsafe fn step(t: &Tables, inp: &Inputs<'_>, out: &mut Outputs<'_>, i: usize, ma
     let zero = _mm512_setzero_pd();
     let lastv = _mm512_set1_pd(last);
     let one = _mm512_set1_pd(1.0);
-    let est = _mm512_roundscale_pd::<FLOOR>(_mm512_mul_pd(_mm512_sub_pd(t_ms, _mm512_set1_pd(a)), _mm512_set1_pd(inv_b)));
+    // Only needs to land within the ±1 the correction absorbs (margin ≥ 0.4), not to be exact.
+    let est = _mm512_roundscale_pd::<FLOOR>(_mm512_fmadd_pd(t_ms, _mm512_set1_pd(inv_b), _mm512_set1_pd(-a * inv_b)));
     let est = _mm512_min_pd(_mm512_max_pd(est, zero), lastv);
     let ei: __m256i = _mm512_cvttpd_epi32(est);
     // SAFETY: every index is in 0..NJIE (clamped above; masked-off lanes computed from 0, also
@@ -134,34 +131,43 @@ unsafe fn step(t: &Tables, inp: &Inputs<'_>, out: &mut Outputs<'_>, i: usize, ma
     let after = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(t_ms, j1);
     let idx = _mm512_mask_add_pd(_mm512_mask_sub_pd(est, before, est, one), after, est, one);
     // `before` and `after` exclude each other (j0 < j1), so the blend above is est − 1, est + 1 or est.
-    let idx = _mm512_min_pd(_mm512_max_pd(idx, zero), lastv);
+    // No second clamp: `idx` indexes no memory (inside the domain it is already in 0..NJIE).
     // Year and month are linear in the 節 index i (checked against the scalar kernel's table
     // by `arch::tests::ym_is_linear`): year = (35 + ⌊(i − 1)/12⌋) mod 60, month = (i + 1) mod 60.
-    let year = mod60(_mm512_add_pd(div(_mm512_sub_pd(idx, one), 1.0 / 12.0), _mm512_set1_pd(35.0)));
-    let month = mod60(_mm512_add_pd(idx, one));
+    let year = rem(div(idx, -1.0, 1.0 / 12.0), 35.0, 60.0, 1.0 / 60.0);
+    let month = rem(idx, 1.0, 60.0, 1.0 / 60.0);
 
-    // Day and hour from the clock.
+    // Day and hour from the clock: days since 1970 and the ms of the day.
     let local = _mm512_add_pd(t_ms, _mm512_cvtepi32_pd(shift));
-    let days = div(local, 1.0 / 86_400_000.0);
+    let days = div(local, 0.0, 1.0 / 86_400_000.0);
     let sod = _mm512_fnmadd_pd(days, _mm512_set1_pd(86_400_000.0), local);
-    let h = div(sod, 1.0 / 3_600_000.0);
-    let is23 = _mm512_cmp_pd_mask::<_CMP_EQ_OQ>(h, _mm512_set1_pd(23.0));
-    let day = mod60(_mm512_add_pd(days, _mm512_set1_pd(17.0)));
-    // day23 = day + 1 at 23:00, wrapping 60 → 0.
+    let is23 = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(sod, _mm512_set1_pd(82_800_000.0));
+    let day = rem(days, 17.0, 60.0, 1.0 / 60.0);
+    // day23 = day + 1 from 23:00, wrapping 60 → 0.
     let day23 = _mm512_mask_add_pd(day, is23, day, one);
     let day23 = _mm512_mask_blend_pd(_mm512_cmp_pd_mask::<_CMP_EQ_OQ>(day23, _mm512_set1_pd(60.0)), day23, zero);
-    // Branch ⌊(h + 1)/2⌋ mod 12: (h + 1)/2 is exact; only h = 23 wraps (12 → 0).
-    let branch = _mm512_roundscale_pd::<FLOOR>(_mm512_mul_pd(_mm512_add_pd(h, one), _mm512_set1_pd(0.5)));
+    // Branch ⌊(h + 1)/2⌋ mod 12 = ⌊(sod + 1 h) / 2 h⌋, where only 23:00–23:59 wraps (12 → 0).
+    let branch = div(sod, 3_600_000.0, 1.0 / 7_200_000.0);
     let branch = _mm512_mask_blend_pd(is23, branch, zero);
     // 12·day23 mod 60 = 12·(day23 mod 5).
-    let hour = _mm512_fmadd_pd(rem(day23, 5.0, 1.0 / 5.0), _mm512_set1_pd(12.0), branch);
-    let [year, month, day, hour, day23] = [year, month, day, hour, day23].map(|v| _mm512_cvttpd_epi32(v));
-
-    // Narrow to bytes in registers (a store-narrowing VPMOVDB to memory is slow on some
-    // cores), then one 8-byte store per output, masked only for the tail.
-    let outs = [&mut *out.year, &mut *out.month, &mut *out.day, &mut *out.hour, &mut *out.day23];
-    for (o, v) in outs.into_iter().zip([year, month, day, hour, day23]) {
-        let b = _mm256_cvtepi32_epi8(v);
+    let hour = _mm512_fmadd_pd(rem(day23, 0.0, 5.0, 1.0 / 5.0), _mm512_set1_pd(12.0), branch);
+    // Narrow in registers: year | month << 8 | day << 16 | hour << 24 is exact in f64 and fits
+    // an i32, so one conversion, one in-lane byte shuffle and one cross-lane dword permute give
+    // the four outputs as the four 64-bit elements of one vector (8 bytes each).
+    let packed = _mm512_fmadd_pd(_mm512_fmadd_pd(_mm512_fmadd_pd(hour, _mm512_set1_pd(256.0), day), _mm512_set1_pd(256.0), month), _mm512_set1_pd(256.0), year);
+    let v = _mm512_cvttpd_epi32(packed);
+    let v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    let v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    let (lo, hi) = (_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
+    let d23 = _mm256_cvtepi32_epi8(_mm512_cvttpd_epi32(day23));
+    let outs = [
+        (&mut *out.year, lo),
+        (&mut *out.month, _mm_unpackhi_epi64(lo, lo)),
+        (&mut *out.day, hi),
+        (&mut *out.hour, _mm_unpackhi_epi64(hi, hi)),
+        (&mut *out.day23, d23),
+    ];
+    for (o, b) in outs {
         // SAFETY: the caller guarantees lanes in `mask` are in bounds of every output; with a
         // full mask all 8 bytes are, otherwise masked-off bytes are not written.
         unsafe {
