@@ -162,17 +162,25 @@ pub fn search(k: Kernel, scan: &Scan, pattern: &Pattern, from: u64, max_runs: us
         pattern.hour.table(pattern.day_master),
     ];
     let mut utc = vec![0i64; CHUNK];
-    let mut shift = vec![0i32; CHUNK];
+    let mut shift = vec![if let Clock::Offset(o) = scan.clock { o * 1000 } else { 0 }; CHUNK];
     let mut b = PillarBatch::zeroed(CHUNK);
     let mut runs: Vec<Run> = Vec::new();
     let mut open: Option<Run> = None;
     let mut p = from;
     while p < scan.points {
         let n = usize::try_from((scan.points - p).min(CHUNK as u64)).unwrap_or(CHUNK);
-        for j in 0..n {
-            let t = scan.instant(p + j as u64);
-            utc[j] = t;
-            shift[j] = scan.offset_s(t) * 1000;
+        let base = scan.instant(p);
+        for (j, u) in utc[..n].iter_mut().enumerate() {
+            *u = base + j as i64 * scan.step_s;
+        }
+        match scan.clock {
+            // A fixed offset: the shift is constant (filled once, before the loop).
+            Clock::Offset(_) => {}
+            Clock::Zone(z) => {
+                for (s, &u) in shift[..n].iter_mut().zip(&utc[..n]) {
+                    *s = z.offset_at(u * 1000) * 1000;
+                }
+            }
         }
         if n < CHUNK {
             b = PillarBatch::zeroed(n);
