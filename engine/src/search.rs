@@ -154,79 +154,130 @@ impl Scan {
 /// # Errors
 /// The scan leaves the supported range ([`Scan::check`]).
 pub fn search(k: Kernel, scan: &Scan, pattern: &Pattern, from: u64, max_runs: usize) -> Result<Page, EngineError> {
-    scan.check()?;
-    let tables = [
-        pattern.year.table(pattern.day_master),
-        pattern.month.table(pattern.day_master),
-        pattern.day.table(pattern.day_master),
-        pattern.hour.table(pattern.day_master),
-    ];
-    let mut utc = vec![0i64; CHUNK];
-    let mut shift = vec![if let Clock::Offset(o) = scan.clock { o * 1000 } else { 0 }; CHUNK];
-    let mut b = PillarBatch::zeroed(CHUNK);
-    let mut runs: Vec<Run> = Vec::new();
-    let mut open: Option<Run> = None;
-    let mut p = from;
-    while p < scan.points {
-        let n = usize::try_from((scan.points - p).min(CHUNK as u64)).unwrap_or(CHUNK);
-        let base = scan.instant(p);
-        for (j, u) in utc[..n].iter_mut().enumerate() {
-            *u = base + j as i64 * scan.step_s;
+    let mut s = Searcher::new(*scan, pattern, from, max_runs)?;
+    loop {
+        if let Some(page) = s.step(k, u64::MAX) {
+            return Ok(page);
         }
-        match scan.clock {
-            // A fixed offset: the shift is constant (filled once, before the loop).
-            Clock::Offset(_) => {}
-            Clock::Zone(z) => {
-                for (s, &u) in shift[..n].iter_mut().zip(&utc[..n]) {
-                    *s = z.offset_at(u * 1000) * 1000;
+    }
+}
+
+/// A search that can stop and resume between chunks, so a caller on an event loop can yield
+/// to other work every so many points ([`Searcher::step`]); same results as [`search`].
+#[derive(Debug)]
+pub struct Searcher {
+    scan: Scan,
+    tables: [[bool; 60]; 4],
+    from: u64,
+    p: u64,
+    max_runs: usize,
+    runs: Vec<Run>,
+    open: Option<Run>,
+    utc: Vec<i64>,
+    shift: Vec<i32>,
+    b: PillarBatch,
+}
+
+impl Searcher {
+    /// A search from point `from` for up to `max_runs` runs.
+    ///
+    /// # Errors
+    /// The scan leaves the supported range ([`Scan::check`]).
+    pub fn new(scan: Scan, pattern: &Pattern, from: u64, max_runs: usize) -> Result<Self, EngineError> {
+        scan.check()?;
+        let tables = [
+            pattern.year.table(pattern.day_master),
+            pattern.month.table(pattern.day_master),
+            pattern.day.table(pattern.day_master),
+            pattern.hour.table(pattern.day_master),
+        ];
+        Ok(Self {
+            scan,
+            tables,
+            from,
+            p: from,
+            max_runs,
+            runs: Vec::new(),
+            open: None,
+            utc: vec![0; CHUNK],
+            shift: vec![if let Clock::Offset(o) = scan.clock { o * 1000 } else { 0 }; CHUNK],
+            b: PillarBatch::zeroed(CHUNK),
+        })
+    }
+
+    /// Scans at least `budget` more points (whole chunks of [`CHUNK`]) or to the end of the
+    /// page; returns the page once it is complete, `None` if there is more to scan.
+    pub fn step(&mut self, k: Kernel, budget: u64) -> Option<Page> {
+        let (scan, tables) = (self.scan, &self.tables);
+        let stop_at = self.p.saturating_add(budget);
+        while self.p < scan.points {
+            if self.p >= stop_at {
+                return None;
+            }
+            let p = self.p;
+            let n = usize::try_from((scan.points - p).min(CHUNK as u64)).unwrap_or(CHUNK);
+            let base = scan.instant(p);
+            for (j, u) in self.utc[..n].iter_mut().enumerate() {
+                *u = base + j as i64 * scan.step_s;
+            }
+            match scan.clock {
+                // A fixed offset: the shift is constant (filled once, in `new`).
+                Clock::Offset(_) => {}
+                Clock::Zone(z) => {
+                    for (s, &u) in self.shift[..n].iter_mut().zip(&self.utc[..n]) {
+                        *s = z.offset_at(u * 1000) * 1000;
+                    }
                 }
             }
-        }
-        if n < CHUNK {
-            b = PillarBatch::zeroed(n);
-        }
-        k.pillars(&Inputs { utc_s: &utc[..n], shift_ms: &shift[..n] }, &mut b.outputs());
-        // Split and day_changes_at_23 read the kernel's arrays directly; midnight's hour needs
-        // `PillarBatch::get`.
-        let day_arr = if scan.zi == ZiConvention::DayChangesAt23 { &b.day23 } else { &b.day };
-        for j in 0..n {
-            let hit = if scan.zi == ZiConvention::Midnight {
+            if n < self.b.len() {
+                self.b = PillarBatch::zeroed(n);
+            }
+            let b = &mut self.b;
+            k.pillars(&Inputs { utc_s: &self.utc[..n], shift_ms: &self.shift[..n] }, &mut b.outputs());
+            // Split and day_changes_at_23 read the kernel's arrays directly; midnight's hour
+            // needs `PillarBatch::get`.
+            let day_arr = if scan.zi == ZiConvention::DayChangesAt23 { &b.day23 } else { &b.day };
+            for j in 0..n {
+                let hit = if scan.zi == ZiConvention::Midnight {
+                    let fp = b.get(j, scan.zi);
+                    tables[0][usize::from(fp.year.0)]
+                        & tables[1][usize::from(fp.month.0)]
+                        & tables[2][usize::from(fp.day.0)]
+                        & tables[3][usize::from(fp.hour.0)]
+                } else {
+                    tables[0][usize::from(b.year[j] % 60)]
+                        & tables[1][usize::from(b.month[j] % 60)]
+                        & tables[2][usize::from(day_arr[j] % 60)]
+                        & tables[3][usize::from(b.hour[j] % 60)]
+                };
+                if !hit {
+                    if let Some(r) = self.open.take() {
+                        self.runs.push(r);
+                    }
+                    continue;
+                }
                 let fp = b.get(j, scan.zi);
-                tables[0][usize::from(fp.year.0)]
-                    & tables[1][usize::from(fp.month.0)]
-                    & tables[2][usize::from(fp.day.0)]
-                    & tables[3][usize::from(fp.hour.0)]
-            } else {
-                tables[0][usize::from(b.year[j] % 60)]
-                    & tables[1][usize::from(b.month[j] % 60)]
-                    & tables[2][usize::from(day_arr[j] % 60)]
-                    & tables[3][usize::from(b.hour[j] % 60)]
-            };
-            if !hit {
-                if let Some(r) = open.take() {
-                    runs.push(r);
-                }
-                continue;
-            }
-            let fp = b.get(j, scan.zi);
-            let point = p + j as u64;
-            match &mut open {
-                Some(r) if r.pillars == fp && r.last + 1 == point => r.last = point,
-                _ => {
-                    if let Some(r) = open.take() {
-                        runs.push(r);
+                let point = p + j as u64;
+                match &mut self.open {
+                    Some(r) if r.pillars == fp && r.last + 1 == point => r.last = point,
+                    _ => {
+                        if let Some(r) = self.open.take() {
+                            self.runs.push(r);
+                        }
+                        if self.runs.len() >= self.max_runs {
+                            let runs = std::mem::take(&mut self.runs);
+                            self.p = scan.points;
+                            return Some(Page { runs, next: Some(point), scanned: point - self.from });
+                        }
+                        self.open = Some(Run { first: point, last: point, pillars: fp });
                     }
-                    if runs.len() >= max_runs {
-                        return Ok(Page { runs, next: Some(point), scanned: point - from });
-                    }
-                    open = Some(Run { first: point, last: point, pillars: fp });
                 }
             }
+            self.p += n as u64;
         }
-        p += n as u64;
+        if let Some(r) = self.open.take() {
+            self.runs.push(r);
+        }
+        Some(Page { runs: std::mem::take(&mut self.runs), next: None, scanned: scan.points.saturating_sub(self.from) })
     }
-    if let Some(r) = open.take() {
-        runs.push(r);
-    }
-    Ok(Page { runs, next: None, scanned: scan.points.saturating_sub(from) })
 }

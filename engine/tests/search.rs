@@ -68,6 +68,14 @@ fn search_equals_brute_force_and_pages_concatenate() {
                 }
             }
             assert_eq!(got, want, "{} pages", k.name());
+            // Resumable in slices of one chunk: the same page.
+            let mut s = engine::search::Searcher::new(scan, &pattern, 0, 5).unwrap();
+            let page = loop {
+                if let Some(p) = s.step(k, 1) {
+                    break p;
+                }
+            };
+            assert_eq!(page, search(k, &scan, &pattern, 0, 5).unwrap(), "{} resumable", k.name());
         }
     }
     let _ = arch::active();

@@ -232,3 +232,43 @@ fn metrics_and_version_report_the_kernel() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kernel"));
 }
+
+/// A long search yields to the shard's event loop between slices: a /healthz sent while it runs
+/// on the same (only) shard is answered before the search. Checked only when the search takes
+/// long enough for the order to mean something (≈ 0.6 s in the test profile here).
+#[test]
+fn long_search_does_not_stall_the_shard() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let s = Server::start(&["--shards", "1", "--search-max-years", "50", "--search-max-points", "30000000"]);
+    let done = Arc::new(AtomicBool::new(false));
+    let (addr, d2) = (s.addr, done.clone());
+    let t0 = std::time::Instant::now();
+    let search = std::thread::spawn(move || {
+        // 50 years at 1 min (raised limits), a pattern nothing matches (甲子 day with stem 乙):
+        // a full scan of 26 M points.
+        let body = r#"{"start":"2000-01-01T00:00","end":"2049-12-31T00:00","offset":540,"step":"1m","day":"甲子","day_stem":"乙"}"#;
+        let raw = format!(
+            "POST /v1/saju/search HTTP/1.1\r\nHost: t\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let mut c = std::net::TcpStream::connect(addr).unwrap();
+        std::io::Write::write_all(&mut c, raw.as_bytes()).unwrap();
+        let mut out = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut c, &mut out);
+        d2.store(true, Ordering::SeqCst);
+        common::parse_responses(&out, false).remove(0)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let h = s.request("GET", "/healthz", None);
+    let healthz_first = !done.load(Ordering::SeqCst);
+    let r = search.join().unwrap();
+    let took = t0.elapsed();
+    assert_eq!((h.status, r.status), (200, 200), "{}", r.text());
+    assert_eq!(json(&r)["scanned"], 26_297_281);
+    if took > std::time::Duration::from_millis(300) {
+        assert!(healthz_first, "/healthz waited for a {took:?} search");
+    } else {
+        eprintln!("search took {took:?}: too fast to check the order");
+    }
+}
