@@ -62,6 +62,20 @@ fn batch_equals_single_requests_and_reports_item_errors() {
     let r2 = post_typed(&s, "/v1/saju/batch", "application/x-ndjson", &nd);
     assert_eq!(r2.status, 200, "{}", r2.text());
     assert_eq!(json(&r2)["results"], v["results"]);
+    // Compact: the same pillars as indices.
+    let rc = s.request("POST", "/v1/saju/batch?format=compact", Some(&body));
+    let vc = json(&rc);
+    assert_eq!((rc.status, vc["errors"].as_u64()), (200, Some(5)));
+    for (i, r) in res.iter().enumerate() {
+        if let Some(fp) = r.get("four_pillars") {
+            let idx: Vec<Value> = ["year", "month", "day", "hour"].iter().map(|k| fp[k]["index"].clone()).collect();
+            assert_eq!(vc["results"][i]["pillars"], Value::Array(idx), "item {i}");
+        } else {
+            assert_eq!(vc["results"][i], res[i]);
+        }
+    }
+    let r = s.request("POST", "/v1/saju/batch?format=xml", Some(&body));
+    assert_eq!((r.status, json(&r)["field"].as_str()), (422, Some("format")));
     // Empty array.
     let r = s.request("POST", "/v1/saju/batch", Some("[]"));
     assert_eq!((r.status, json(&r)["count"].as_u64()), (200, Some(0)));

@@ -6,7 +6,9 @@
 //! decides (`[` → array). At most `batch_max_items` items (→ 413 `too_many_items`). A body that
 //! is not JSON at all → 400. Each item succeeds or fails on its own: the answer is 200 with
 //! `results[i]` either `{"index", "four_pillars"}` or `{"index", "error", "field"}` (`field` is
-//! null when the item is not a JSON object).
+//! null when the item is not a JSON object). `?format=compact` answers `{"index", "pillars":
+//! [year, month, day, hour]}` (sexagenary indices, 0 = 甲子) instead of the named pillars —
+//! the names are most of the cost of a full answer.
 use super::input::{Fields, InputError};
 use super::saju::engine_input;
 use super::saju_req::SajuRequest;
@@ -25,6 +27,8 @@ struct Out {
 #[serde(untagged)]
 enum Item {
     Ok { index: usize, four_pillars: engine::FourPillars },
+    /// `?format=compact`: the four sexagenary indices (0 = 甲子) year, month, day, hour.
+    Compact { index: usize, pillars: [u8; 4] },
     Err { index: usize, error: String, field: Option<String> },
 }
 
@@ -39,7 +43,12 @@ fn parse_item(f: Result<Fields<'_>, InputError>) -> Result<(engine::BirthInput, 
     engine_input(&req).map_err(ItemError::Engine)
 }
 
-pub(crate) fn post(content_type: Option<&[u8]>, body: &[u8], max_items: usize) -> Resp {
+pub(crate) fn post(content_type: Option<&[u8]>, query: &str, body: &[u8], max_items: usize) -> Resp {
+    let compact = match query {
+        "" | "format=full" => false,
+        "format=compact" => true,
+        _ => return Resp::error(422, "invalid_input", "the only query is format=full or format=compact", Some("format")),
+    };
     let ct = content_type.map(|ct| ct.split(|b| *b == b';').next().unwrap_or(b"").trim_ascii().to_ascii_lowercase());
     let array = match ct.as_deref() {
         Some(b"application/json") => true,
@@ -86,6 +95,7 @@ pub(crate) fn post(content_type: Option<&[u8]>, body: &[u8], max_items: usize) -
                 Err(e) => Err(e),
             };
             match r {
+                Ok(p) if compact => Item::Compact { index, pillars: [p.year.0, p.month.0, p.day.0, p.hour.0] },
                 Ok(four_pillars) => Item::Ok { index, four_pillars },
                 Err(ItemError::Engine(e)) => Item::Err { index, error: e.to_string(), field: Some(e.field().to_owned()) },
                 Err(ItemError::Input(InputError::Field { field, detail })) => {
