@@ -72,7 +72,9 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         (RouteId::Saju, Get | Head) => crate::api::saju::get(req.query),
         (RouteId::Saju, Post) => crate::api::saju::post(req.content_type, req.body),
         (RouteId::SajuBatch, Post) => crate::api::saju_batch::post(req.content_type, req.query, req.body, st.cfg.batch_max_items),
-        (RouteId::SajuSearch, Post) => crate::api::saju_search::post(req.content_type, req.body, st.cfg.search).await,
+        // Boxed: the search state (pattern tables, cursor) would otherwise sit inline in every
+        // connection's task future, idle or not.
+        (RouteId::SajuSearch, Post) => Box::pin(crate::api::saju_search::post(req.content_type, req.body, st.cfg.search)).await,
         _ => Resp { allow: Some(allow), ..Resp::error(405, "method_not_allowed", "method not allowed here", None) },
     };
     (route, resp)
