@@ -6,9 +6,11 @@
 //! split at every byte offset and with a simulated clock.
 //!
 //! Deliberately NOT here: I/O, TLS, routing/handlers, `Date` header caching, HTTP/2,
-//! WebSocket upgrades (not yet), response streaming (bodies are whole `Bytes`).
+//! response streaming (bodies are whole `Bytes`).
 //!
 //! # Layout
-//! - [`http1`]: server side of an HTTP/1.1 connection ([`http1::Conn`]).
+//! - [`http1`]: server side of an HTTP/1.1 connection ([`http1::Conn`]), with protocol upgrade.
+//! - [`ws`]: WebSocket handshake, framing and connection ([`ws::Conn`]).
 
 pub mod http1;
+pub mod ws;

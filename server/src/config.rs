@@ -93,6 +93,34 @@ pub(crate) struct Settings {
     /// Most matches in one search page (`limit`). [default: 1000]
     #[arg(long, env = "HYPERCUBE_SEARCH_MAX_PAGE")]
     pub(crate) search_max_page: Option<usize>,
+    /// WebSocket: allowed Origin values, comma-separated, e.g. "https://app.example"; a handshake
+    /// from another origin gets 403 (requests without Origin, i.e. not browsers, are allowed). [default: any origin]
+    #[arg(long, env = "HYPERCUBE_WS_ORIGINS")]
+    pub(crate) ws_origins: Option<String>,
+    /// WebSocket: largest message (and frame) in bytes; larger → close 1009. [default: 1048576]
+    #[arg(long, env = "HYPERCUBE_WS_MAX_MESSAGE_BYTES")]
+    pub(crate) ws_max_message_bytes: Option<usize>,
+    /// WebSocket: bound on a connection's queued pushes plus unsent output, in bytes; a subscriber
+    /// that falls further behind is closed with 1013. [default: 1048576]
+    #[arg(long, env = "HYPERCUBE_WS_SEND_QUEUE_BYTES")]
+    pub(crate) ws_send_queue_bytes: Option<usize>,
+    /// WebSocket: silence (nothing received) after which the server sends a ping. [default: 30s]
+    #[arg(long, env = "HYPERCUBE_WS_PING_INTERVAL", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) ws_ping_interval: Option<Duration>,
+    /// WebSocket: silence after which the connection is closed with 1001. [default: 75s]
+    #[arg(long, env = "HYPERCUBE_WS_IDLE_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) ws_idle_timeout: Option<Duration>,
+    /// WebSocket: after the server's close frame, how long to wait for the peer's (and for
+    /// unsent output to drain) before dropping the connection. [default: 5s]
+    #[arg(long, env = "HYPERCUBE_WS_CLOSE_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) ws_close_timeout: Option<Duration>,
+    /// Serve POST /internal/publish?topic=NAME, which pushes its JSON body to the topic's
+    /// WebSocket subscribers on every shard. Enable only where the port is not public. [default: false]
+    #[arg(long, env = "HYPERCUBE_WS_PUBLISH_API")]
+    pub(crate) ws_publish_api: Option<bool>,
     /// Log format: pretty or json. [default: pretty]
     #[arg(long, env = "HYPERCUBE_LOG_FORMAT")]
     pub(crate) log_format: Option<LogFormat>,
@@ -138,6 +166,7 @@ pub(crate) struct Config {
     pub(crate) log: String,
     pub(crate) batch_max_items: usize,
     pub(crate) search: crate::api::saju_search::Limits,
+    pub(crate) ws: crate::ws::WsConfig,
 }
 
 macro_rules! overlay {
@@ -152,7 +181,8 @@ impl Settings {
         let file: Self = toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
         overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, max_conns,
             max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout, write_timeout,
-            max_pipelined, drain_timeout, drain_idle_grace, log_format, log);
+            max_pipelined, drain_timeout, drain_idle_grace, log_format, log, ws_origins, ws_max_message_bytes,
+            ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api);
         overlay!(self, file, batch_max_items, search_max_years, search_max_points, search_max_page);
         Ok(self)
     }
@@ -179,6 +209,7 @@ impl Settings {
         if limits.max_head < 256 || limits.max_pipelined == 0 || limits.max_headers == 0 {
             return Err("max_head_bytes must be ≥ 256, max_pipelined and max_headers ≥ 1".into());
         }
+        let ws = self.ws_config()?;
         Ok(Config {
             listen: self.listen.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 8080))),
             shards,
@@ -201,6 +232,28 @@ impl Settings {
                 max_points: self.search_max_points.unwrap_or(5_300_000).max(1),
                 max_page: self.search_max_page.unwrap_or(1000).max(1),
             },
+            ws,
+        })
+    }
+
+    fn ws_config(&self) -> Result<crate::ws::WsConfig, String> {
+        let max = self.ws_max_message_bytes.unwrap_or(1 << 20);
+        let limits = proto::ws::Limits {
+            max_frame: max,
+            max_message: max,
+            ping_interval: self.ws_ping_interval.unwrap_or(Duration::from_secs(30)),
+            idle_timeout: self.ws_idle_timeout.unwrap_or(Duration::from_secs(75)),
+            close_timeout: self.ws_close_timeout.unwrap_or(Duration::from_secs(5)),
+        };
+        if max < 125 || limits.ping_interval.is_zero() || limits.idle_timeout.is_zero() {
+            return Err("ws_max_message_bytes must be ≥ 125; ws_ping_interval and ws_idle_timeout > 0".into());
+        }
+        let origins = self.ws_origins.as_deref().unwrap_or("");
+        Ok(crate::ws::WsConfig {
+            origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_string).collect(),
+            limits: limits.into(),
+            send_queue: self.ws_send_queue_bytes.unwrap_or(1 << 20).max(1024),
+            publish_api: self.ws_publish_api.unwrap_or(false),
         })
     }
 }

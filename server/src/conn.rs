@@ -14,7 +14,11 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tracing::debug;
 
-const READ_BUF: usize = 8 * 1024;
+/// Read buffer while waiting for a new request: big enough for a typical API request in one
+/// read, small because an io_uring read pins its buffer for as long as the connection idles.
+const IDLE_READ_BUF: usize = 1024;
+/// Read buffer in the middle of a request (large heads, bodies).
+const BUSY_READ_BUF: usize = 16 * 1024;
 const ECANCELED: i32 = 125;
 const FAR: Duration = Duration::from_secs(86_400 * 365);
 
@@ -31,12 +35,13 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
     let mut conn = Conn::new(st.cfg.limits.clone(), now);
     let mut shut = false;
     let mut grace: Option<Instant> = None;
-    let mut rbuf = Some(Vec::with_capacity(READ_BUF));
-    let mut wbuf = Vec::with_capacity(READ_BUF);
+    let mut rbuf: Option<Vec<u8>> = None;
+    let mut wbuf = Vec::new();
     let mut armed = conn.deadline().unwrap_or(now + FAR);
     let mut timer = Box::pin(monoio::time::sleep_until(armed.into()));
+    let mut upgrade = None;
     loop {
-        dispatch(&st, &mut conn, &stop, &mut shut).await;
+        dispatch(&st, &mut conn, &stop, &mut shut, &mut upgrade).await;
         if stop.is_stopped() && !shut {
             let now = Instant::now();
             let until = *grace.get_or_insert(now + st.cfg.drain_idle_grace);
@@ -70,6 +75,15 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
             }
             continue;
         }
+        if conn.is_upgraded() {
+            // The 101 is out: the WebSocket task takes the stream, this task and its buffers end.
+            if let Some(kind) = upgrade.take() {
+                let input = conn.take_upgraded_input();
+                monoio::spawn(crate::ws::run(st, stop, stream, input, kind));
+                return;
+            }
+            break;
+        }
         if conn.is_closed() {
             break;
         }
@@ -80,7 +94,11 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
             }
             _ => {}
         }
-        let buf = rbuf.take().unwrap_or_else(|| Vec::with_capacity(READ_BUF));
+        let want = if conn.is_idle() { IDLE_READ_BUF } else { BUSY_READ_BUF };
+        let buf = match rbuf.take() {
+            Some(b) if b.capacity() == want => b,
+            _ => Vec::with_capacity(want),
+        };
         let cancel = st.read_cancel_handle();
         monoio::select! {
             r = stream.cancelable_read(buf, cancel), if conn.wants_read() => {
@@ -115,11 +133,19 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
 
 /// Route every request the protocol has parsed, in order. Once the shard is stopping, the
 /// connection is told to shut down before the response is given, so it says `Connection: close`.
-async fn dispatch(st: &ShardState, conn: &mut Conn, stop: &Stop, shut: &mut bool) {
+async fn dispatch(st: &ShardState, conn: &mut Conn, stop: &Stop, shut: &mut bool, upgrade: &mut Option<crate::ws::Kind>) {
     while let Some((id, req)) = conn.poll_request() {
         if !*shut && stop.is_stopped() {
             conn.start_shutdown();
             *shut = true;
+        }
+        if !*shut && req.path().starts_with(b"/v1/ws") && proto::ws::handshake::is_upgrade(&req) {
+            let (resp, kind) = crate::ws::handshake(st, &req);
+            *upgrade = kind;
+            if let Err(e) = conn.respond(id, resp, Instant::now()) {
+                debug!(shard = st.id, error = %e, "respond");
+            }
+            continue;
         }
         let t0 = Instant::now();
         Stats::add(&st.stats.in_flight, 1);

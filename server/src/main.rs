@@ -9,6 +9,7 @@
 //!   a TCP stream and the sans-IO `proto::http1::Conn`.
 //! - `router`: the transport-neutral router; `api`: request schemas and handlers.
 //! - `state`, `stats`, `metrics`: per-shard state and counters, Prometheus text.
+//! - `ws`: WebSocket endpoints (`/v1/ws`, `/v1/ws/echo`) on top of the HTTP upgrade.
 //! - `cli`: the offline subcommands.
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +24,7 @@ mod router;
 mod serve;
 mod state;
 mod stats;
+mod ws;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

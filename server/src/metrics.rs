@@ -47,6 +47,7 @@ pub(crate) fn render(s: &Snapshot, version: &str, kernel: &str) -> String {
         }
     }
     latency(&mut o, s);
+    s.ws.render(&mut o);
     o
 }
 

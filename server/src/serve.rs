@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
+use signal_hook::consts::{SIGINT, SIGTERM};
 use tracing::{error, info, warn};
 
 /// Per-shard state plus the listener the shard's accept loop takes at start.
@@ -26,6 +27,15 @@ pub(crate) struct Boot {
 /// Run the server until a signal stops it.
 pub(crate) fn run(cfg: Config) -> ExitCode {
     logging::init(cfg.log_format, &cfg.log);
+    // Handlers go in before anything listens: a SIGTERM that arrives while the shards start is
+    // held by signal-hook and acted on as soon as the watcher runs, never the default action.
+    let signals = match signal_hook::iterator::Signals::new([SIGTERM, SIGINT]) {
+        Ok(s) => s,
+        Err(e) => {
+            error!(error = %e, "could not install signal handlers");
+            return ExitCode::FAILURE;
+        }
+    };
     let sharded = match start(cfg) {
         Ok(s) => s,
         Err(e) => {
@@ -33,9 +43,9 @@ pub(crate) fn run(cfg: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let signals = sharded.clone();
-    if let Err(e) = watch_signals(move || signals.stop()) {
-        error!(error = %e, "could not install signal handlers");
+    let handle = sharded.clone();
+    if let Err(e) = watch_signals(signals, move || handle.stop()) {
+        error!(error = %e, "could not start the signal watcher");
         sharded.stop();
     }
     let panicked = sharded.join();
@@ -131,9 +141,7 @@ async fn accept_loop(st: Rc<ShardState>, ctx: ShardCtx<ShardState>, cfg: Arc<Con
 }
 
 /// First SIGTERM/SIGINT: `on_first()`. Second: exit 130 at once.
-fn watch_signals(on_first: impl FnOnce() + Send + 'static) -> io::Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT])?;
+fn watch_signals(mut signals: signal_hook::iterator::Signals, on_first: impl FnOnce() + Send + 'static) -> io::Result<()> {
     std::thread::Builder::new().name("signals".into()).spawn(move || {
         let mut first = Some(on_first);
         for sig in signals.forever() {

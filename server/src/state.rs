@@ -17,6 +17,8 @@ pub(crate) struct ShardState {
     pub(crate) sharded: Sharded<Self>,
     pub(crate) boot: crate::serve::Boot,
     pub(crate) date: DateCache,
+    /// WebSocket connections, topics and counters of this shard.
+    pub(crate) ws: std::rc::Rc<crate::ws::hub::Hub>,
     reads: RefCell<monoio::io::Canceller>,
     draining: Cell<bool>,
     idle_waker: RefCell<Option<Waker>>,
@@ -33,6 +35,7 @@ impl ShardState {
             sharded: ctx.sharded.clone(),
             boot: crate::serve::Boot::new(),
             date: DateCache::default(),
+            ws: std::rc::Rc::default(),
             reads: RefCell::new(monoio::io::Canceller::new()),
             draining: Cell::new(false),
             idle_waker: RefCell::new(None),
@@ -40,7 +43,9 @@ impl ShardState {
     }
 
     pub(crate) fn snapshot(&self) -> Snapshot {
-        self.stats.snapshot(self.id, self.cpu, self.driver.as_str(), self.draining.get())
+        let mut s = self.stats.snapshot(self.id, self.cpu, self.driver.as_str(), self.draining.get());
+        s.ws = self.ws.counters.snapshot();
+        s
     }
 
     pub(crate) fn is_draining(&self) -> bool {
@@ -117,21 +122,12 @@ pub(crate) fn imf_fixdate(secs: u64) -> String {
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = engine::calendar::civil_from_days(days);
     format!(
         "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
         DAYS[(days % 7) as usize],
         d,
-        MONTHS[(m - 1) as usize],
+        MONTHS[usize::from(m - 1)],
         y,
         rem / 3600,
         rem % 3600 / 60,

@@ -16,10 +16,11 @@ pub(crate) enum RouteId {
     NotFound,
     Protocol,
     Rejected,
+    Publish,
 }
 
 impl RouteId {
-    pub(crate) const ALL: [Self; 9] = [
+    pub(crate) const ALL: [Self; 10] = [
         Self::Healthz,
         Self::Readyz,
         Self::Metrics,
@@ -29,6 +30,7 @@ impl RouteId {
         Self::NotFound,
         Self::Protocol,
         Self::Rejected,
+        Self::Publish,
     ];
 
     pub(crate) fn label(self) -> &'static str {
@@ -42,6 +44,7 @@ impl RouteId {
             Self::NotFound => "unmatched",
             Self::Protocol => "protocol_error",
             Self::Rejected => "connection_limit",
+            Self::Publish => "/internal/publish",
         }
     }
 }
@@ -115,6 +118,7 @@ impl Stats {
             }],
             requests: *self.requests.borrow(),
             latency: self.latency.borrow().clone(),
+            ws: crate::ws::metrics::WsSnapshot::default(),
         }
     }
 }
@@ -147,11 +151,17 @@ pub(crate) struct Snapshot {
     pub(crate) shards: Vec<ShardCounters>,
     requests: [[u64; NSTATUS]; NROUTES],
     pub(crate) latency: Histogram<u64>,
+    pub(crate) ws: crate::ws::metrics::WsSnapshot,
 }
 
 impl Snapshot {
     pub(crate) fn empty() -> Self {
-        Self { shards: Vec::new(), requests: [[0; NSTATUS]; NROUTES], latency: new_histogram() }
+        Self {
+            shards: Vec::new(),
+            requests: [[0; NSTATUS]; NROUTES],
+            latency: new_histogram(),
+            ws: Default::default(),
+        }
     }
 
     pub(crate) fn merge(mut self, other: Self) -> Self {
@@ -162,6 +172,7 @@ impl Snapshot {
             }
         }
         let _ = self.latency.add(&other.latency);
+        self.ws.merge(&other.ws);
         self
     }
 

@@ -126,3 +126,4 @@ fn second_signal_exits_at_once() {
     s.signal(SIGINT);
     assert_eq!(s.wait_exit(Duration::from_secs(5)), Some(130));
 }
+

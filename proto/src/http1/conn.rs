@@ -72,6 +72,8 @@ struct Slot {
     head_request: bool,
     close: bool,
     keep_alive_echo: bool,
+    /// A GET carrying `Upgrade`: a `101` answer switches protocols.
+    upgrade: bool,
     resp: Option<Response>,
 }
 
@@ -97,6 +99,8 @@ enum Read {
     },
     /// No more requests will be read: close once the queued responses are written.
     Done,
+    /// A `101` was written: the bytes after it belong to another protocol.
+    Upgraded,
 }
 
 /// Server side of one HTTP/1.1 connection. Sans-IO: see the [module docs](super).
@@ -119,6 +123,8 @@ pub struct Conn {
     clock: Instant,
     eof: bool,
     draining: bool,
+    /// An upgrade request is in flight: parse nothing after it until it is answered.
+    upgrade_wait: bool,
     error: Option<ProtoError>,
 }
 
@@ -144,6 +150,7 @@ impl Conn {
             clock: now,
             eof: false,
             draining: false,
+            upgrade_wait: false,
             error: None,
         }
     }
@@ -158,10 +165,21 @@ impl Conn {
         self.last_activity = now;
         self.clock = now;
         if self.input.capacity() - self.input.len() < data.len() {
-            self.input.reserve(data.len().max(4096));
+            // An empty buffer takes exactly what arrived (usually a whole request, handed out as
+            // slices of it); a partial one grows geometrically. Either way nothing stays
+            // allocated between requests, which keeps idle keep-alive connections small.
+            let extra = if self.input.is_empty() {
+                data.len()
+            } else {
+                data.len().max(self.input.len()).max(4096)
+            };
+            self.input.reserve(extra);
         }
         self.input.extend_from_slice(data);
         self.advance(now);
+        if self.input.is_empty() && self.input.capacity() > 0 {
+            self.input = BytesMut::new();
+        }
         if self.input.len() > self.input_cap() {
             // Only reachable when the glue ignores `wants_read()`.
             self.fail(ProtoError::InputOverflow);
@@ -177,6 +195,11 @@ impl Conn {
     /// Answer request `id` at `now`. May be called in any order; responses are written
     /// strictly in request order. May make more requests available (parsing resumes
     /// when it was paused by `max_pipelined`), so poll again afterwards.
+    ///
+    /// Upgrades: nothing after a `GET` carrying `Upgrade` (HTTP/1.1, not `Connection:
+    /// close`) is parsed until it is answered. Answered `101`, the response is written with
+    /// `Connection: upgrade` and the connection switches protocols: see
+    /// [`is_upgraded`](Self::is_upgraded). Any other answer resumes HTTP parsing.
     pub fn respond(
         &mut self,
         id: RequestId,
@@ -224,7 +247,7 @@ impl Conn {
     /// (A timeout too large to represent as an `Instant` means "never".)
     pub fn deadline(&self) -> Option<Instant> {
         match &self.read {
-            Read::Done => None,
+            Read::Done | Read::Upgraded => None,
             // Waiting to send `100 Continue` behind in-flight responses: the client
             // waits for us, so the body timer starts when the 100 goes out.
             Read::Body {
@@ -252,6 +275,7 @@ impl Conn {
             Read::Head { started: Some(_) } => self.timeout(ProtoError::HeaderTimeout),
             // Idle keep-alive: close silently.
             Read::Head { started: None } | Read::Done => self.stop_reading(),
+            Read::Upgraded => {}
         }
         self.flush();
     }
@@ -259,7 +283,19 @@ impl Conn {
     /// Should the glue read from the socket? False while paused by `max_pipelined`,
     /// after EOF, and once the connection decided to close.
     pub fn wants_read(&self) -> bool {
-        !matches!(self.read, Read::Done) && !self.eof && !self.paused()
+        !matches!(self.read, Read::Done | Read::Upgraded) && !self.eof && !self.paused()
+    }
+
+    /// The `101` answering an upgrade request has been written (transmit is empty): the
+    /// socket now speaks the new protocol, seeded with
+    /// [`take_upgraded_input`](Self::take_upgraded_input). Nothing else happens on `self`.
+    pub fn is_upgraded(&self) -> bool {
+        matches!(self.read, Read::Upgraded) && self.transmit().is_empty()
+    }
+
+    /// The bytes read past the upgrade request (the new protocol's first bytes).
+    pub fn take_upgraded_input(&mut self) -> BytesMut {
+        mem::take(&mut self.input)
     }
 
     /// All output is flushed and the connection should be closed now.
@@ -313,6 +349,11 @@ impl Conn {
     }
 
     #[cfg(test)]
+    pub(crate) fn input_capacity(&self) -> usize {
+        self.input.capacity()
+    }
+
+    #[cfg(test)]
     pub(crate) fn queued(&self) -> (usize, usize) {
         (self.slots.len(), self.ready.len())
     }
@@ -325,14 +366,14 @@ impl Conn {
     /// No request will be parsed after the ones already queued.
     fn no_more_requests(&self) -> bool {
         match self.read {
-            Read::Done => true,
+            Read::Done | Read::Upgraded => true,
             Read::Head { .. } => self.eof && self.input.is_empty(),
             Read::Body { .. } => false,
         }
     }
 
     fn paused(&self) -> bool {
-        self.slots.len() >= self.limits.max_pipelined
+        self.slots.len() >= self.limits.max_pipelined || self.upgrade_wait
     }
 
     fn input_cap(&self) -> usize {
@@ -352,6 +393,7 @@ impl Conn {
             head_request: false,
             close: true,
             keep_alive_echo: false,
+            upgrade: false,
             resp: Some(Response::json(e.status(), e.json_body())),
         });
         self.next_id += 1; // the error takes a position but is never handed out
@@ -372,10 +414,16 @@ impl Conn {
     fn push_request(&mut self, head: Head, body: Bytes) {
         let id = RequestId(self.next_id);
         self.next_id += 1;
+        let upgrade = !head.close
+            && head.request.method == super::Method::Get
+            && head.request.version == super::Version::Http11
+            && head.request.header("upgrade").is_some();
+        self.upgrade_wait |= upgrade;
         self.slots.push_back(Slot {
             head_request: head.request.method == super::Method::Head,
             close: head.close,
             keep_alive_echo: head.keep_alive_echo,
+            upgrade,
             resp: None,
         });
         let mut req = head.request;
@@ -394,6 +442,10 @@ impl Conn {
             match mem::replace(&mut self.read, Read::Done) {
                 Read::Done => {
                     self.stop_reading();
+                    break;
+                }
+                Read::Upgraded => {
+                    self.read = Read::Upgraded;
                     break;
                 }
                 Read::Head { mut started } => {
@@ -559,8 +611,14 @@ impl Conn {
                 break;
             };
             self.next_send += 1;
+            let switch = slot.upgrade && slot.resp.as_ref().is_some_and(|r| r.status == 101);
+            if slot.upgrade {
+                self.upgrade_wait = false;
+            }
             let last = self.no_more_requests() && self.slots.is_empty();
-            let conn = if slot.close || last {
+            let conn = if switch {
+                ConnHeader::Upgrade
+            } else if slot.close || last {
                 ConnHeader::Close
             } else if slot.keep_alive_echo {
                 ConnHeader::KeepAlive
@@ -570,6 +628,11 @@ impl Conn {
             if let Some(resp) = &slot.resp {
                 self.compact_out();
                 write_response(&mut self.out, resp, slot.head_request, conn);
+            }
+            if switch {
+                // Nothing was parsed after an upgrade request, so no slot follows it.
+                self.read = Read::Upgraded;
+                return;
             }
         }
         if self.slots.is_empty() {

@@ -15,7 +15,8 @@ use bytes::Bytes;
 /// dropped rather than allowed to split the response.
 ///
 /// Only final responses: a 1xx status is written without a body and counts as the
-/// answer, which the client will not understand (proto sends `100 Continue` itself).
+/// answer, which the client will not understand (proto sends `100 Continue` itself),
+/// except `101` to an upgrade request, which switches protocols (see `Conn::respond`).
 /// To close the connection after a response, call
 /// [`Conn::start_shutdown`](super::Conn::start_shutdown): a `Connection: close` set
 /// here is ignored like the other framing headers.
@@ -68,6 +69,8 @@ pub(crate) enum ConnHeader {
     None,
     KeepAlive,
     Close,
+    /// `101 Switching Protocols`.
+    Upgrade,
 }
 
 /// The interim response sent for `Expect: 100-continue`.
@@ -123,6 +126,7 @@ pub(crate) fn write_response(
         ConnHeader::None => {}
         ConnHeader::KeepAlive => out.extend_from_slice(b"Connection: keep-alive\r\n"),
         ConnHeader::Close => out.extend_from_slice(b"Connection: close\r\n"),
+        ConnHeader::Upgrade => out.extend_from_slice(b"Connection: upgrade\r\n"),
     }
     if !no_body {
         out.extend_from_slice(b"Content-Length: ");

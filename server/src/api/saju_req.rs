@@ -108,21 +108,12 @@ fn parse_datetime(s: &str, lunar: bool) -> Result<(i32, u8, u8, u8, u8, u8), Inp
     let (hour, minute, second) = (num(h)?, num(mi)?, num(sec)?);
     let range = |ok: bool, what: &str| if ok { Ok(()) } else { Err(InputError::field("datetime", format!("{what} out of range in {s:?}"))) };
     range((1..=12).contains(&month), "month")?;
-    let max_day = if lunar { 30 } else { days_in_month(year, month) };
+    let max_day = if lunar { 30 } else { u32::from(engine::calendar::days_in_month(year, month as u8)) };
     range((1..=max_day).contains(&day), "day")?;
     range(hour < 24, "hour")?;
     range(minute < 60, "minute")?;
     range(second < 60, "second")?;
     Ok((year, month as u8, day as u8, hour as u8, minute as u8, second as u8))
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
 }
 
 #[cfg(test)]

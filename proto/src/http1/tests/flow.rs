@@ -397,3 +397,26 @@ fn leading_empty_lines_are_ignored() {
     let (seen, _, _) = run(&Limits::default(), &[b"\r\n\r\n\n", GET1]);
     assert_eq!(seen.len(), 1);
 }
+
+#[test]
+fn idle_connection_keeps_no_input_buffer() {
+    // Idle keep-alive connections are most of a large server's connections: between requests
+    // the connection must not hold on to a receive buffer.
+    let mut h = Harness::new(Limits::default());
+    h.feed(GET1);
+    let (id, req) = h.conn.poll_request().expect("request");
+    assert_eq!(
+        h.conn.input_capacity(),
+        0,
+        "nothing left in the input buffer"
+    );
+    drop(req);
+    h.conn
+        .respond(id, Response::text(200, "ok"), h.now)
+        .expect("respond");
+    h.feed(&GET2[..10]);
+    assert!(h.conn.input_capacity() >= 10, "a partial request is kept");
+    h.feed(&GET2[10..]);
+    assert!(h.conn.poll_request().is_some());
+    assert_eq!(h.conn.input_capacity(), 0);
+}

@@ -5,6 +5,7 @@ mod flow;
 mod fuzz;
 mod split;
 mod timeouts;
+mod upgrade;
 
 use std::time::{Duration, Instant};
 
