@@ -114,6 +114,78 @@ impl CsvJob {
         }
     }
 
+    /// Turns many input lines (each with its 1-based line number) into output lines, in order, with
+    /// the same results as [`Self::row`] on each. [`Mode::Pillars`] parses every line, then
+    /// computes all the pillars with the batch kernels ([`crate::batch`]): one kernel call per
+    /// clock (civil, and local-mean and apparent when a row has a longitude).
+    #[must_use]
+    pub fn rows(&self, lines: &[(usize, &str)]) -> Vec<Result<String, CsvError>> {
+        if self.mode != Mode::Pillars {
+            return lines.iter().map(|&(n, l)| self.row(l, n)).collect();
+        }
+        let err = |i: usize, message: String| CsvError { line: lines[i].0, message };
+        // Parse: (datetime, offset) text for the output, and the input, or the line's error.
+        let parsed: Vec<Result<(String, String, BirthInput), CsvError>> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, &(_, line))| {
+                let fields = split_line(line);
+                let get = |c: usize| -> Option<&str> {
+                    self.cols[c].and_then(|p| fields.get(p)).map(|s| s.trim()).filter(|s| !s.is_empty())
+                };
+                let need = |c: usize| get(c).ok_or_else(|| err(i, format!("missing {}", wanted(self.mode)[c].0)));
+                let (dt, off) = (need(0)?, need(1)?);
+                let input = birth(dt, off, get(2)).map_err(|m| err(i, m))?;
+                Ok((dt.to_owned(), off.to_owned(), input))
+            })
+            .collect();
+        let placeholder = BirthInput {
+            year: 2000, month: 1, day: 1, hour: 0, minute: 0, second: 0,
+            time: TimeBasis::Offset(0), longitude: Some(0.0), calendar: Calendar::Solar, gender: None,
+        };
+        let inputs: Vec<BirthInput> = parsed.iter().map(|p| p.as_ref().map_or(placeholder, |(_, _, b)| *b)).collect();
+        let kernel = crate::arch::active();
+        let run = |solar_time| {
+            crate::batch::pillar_batch_with(kernel, &inputs, &Options { solar_time, ..Options::default() })
+        };
+        let civil = run(SolarTime::Civil);
+        let any_lon = inputs.iter().any(|b| b.longitude.is_some());
+        let (lmt, ast) = if any_lon { (Some(run(SolarTime::LocalMean)), Some(run(SolarTime::Apparent))) } else { (None, None) };
+        parsed
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let (dt, off, input) = p?;
+                let fail = |e: &Option<crate::EngineError>| e.as_ref().map(|e| err(i, e.to_string()));
+                if let Some(e) = fail(&civil.1[i]) {
+                    return Err(e);
+                }
+                let c = civil.0.get(i, ZiConvention::Split);
+                let mut out = format!(
+                    "{dt},{off},{},{},{},{},{}",
+                    c.year.hanja(),
+                    c.month.hanja(),
+                    c.day.hanja(),
+                    c.hour.hanja(),
+                    crate::GanZhi(civil.0.day23[i]).hanja()
+                );
+                match (&lmt, &ast, input.longitude) {
+                    (Some(l), Some(a), Some(_)) => {
+                        for e in [&l.1[i], &a.1[i]] {
+                            if let Some(e) = fail(e) {
+                                return Err(e);
+                            }
+                        }
+                        let (l, a) = (l.0.get(i, ZiConvention::Split), a.0.get(i, ZiConvention::Split));
+                        out += &format!(",{},{},{},{}", l.day.hanja(), l.hour.hanja(), a.day.hanja(), a.hour.hanja());
+                    }
+                    _ => out += ",,,,",
+                }
+                Ok(out)
+            })
+            .collect()
+    }
+
     /// Turns one input line (number `line_no`, 1-based) into one output line (no newline).
     ///
     /// # Errors

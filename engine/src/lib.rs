@@ -40,10 +40,14 @@
 //! (see `engine/README.md` for the figures and the ambiguous rows).
 //!
 //! ## Deliberately not here
-//! No I/O, no clocks, no allocation-free batch kernels yet (a later `arch/` module), no time
-//! zones other than Asia/Seoul, no Chinese lunar calendar, no interpretation text.
+//! No I/O, no clocks (the only environment read is `HYPERCUBE_KERNEL`, once, in
+//! [`arch::choose`]), no time zones other than Asia/Seoul, no Chinese lunar calendar, no
+//! interpretation text.
 //!
 //! # Layout
+//! - [`arch`]: the batch pillar kernels (scalar, AVX2, AVX-512) and their run-time choice;
+//!   [`batch`]: the batch API over them (struct of arrays, resolve pre-pass, ten gods and
+//!   element counts); [`search`]: the auspicious-time (택일) scan.
 //! - [`astro`]: ΔT, nutation, VSOP87 solar longitude, the solar-term table and its lookups,
 //!   equation of time.
 //! - [`calendar`]: Gregorian day arithmetic and [`calendar::DateTime`].
@@ -55,7 +59,9 @@
 //! - [`chart`]: [`Chart::compute`] and its tables and luck pillars.
 //! - [`csv`]: the CSV contracts of `hypercube chart --csv` / `hypercube lunar --csv`, line by line.
 
+pub mod arch;
 pub mod astro;
+pub mod batch;
 pub mod calendar;
 pub mod chart;
 pub mod csv;
@@ -65,6 +71,7 @@ pub mod input;
 pub mod lunar;
 pub mod names;
 pub mod pillars;
+pub mod search;
 pub mod zone;
 
 pub use chart::Chart;

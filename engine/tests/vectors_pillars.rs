@@ -16,8 +16,13 @@ fn check_file(name: &str) -> usize {
     let job = CsvJob::new(Mode::Pillars, &t.lines[0]).expect("header");
     let out_header: Vec<&str> = job.output_header().split(',').collect();
     let (mut ambiguous, mut failures) = (Vec::new(), Vec::new());
+    // The batch path (what `hypercube chart --csv` runs), checked line by line against the
+    // single-chart path too.
+    let lines: Vec<(usize, &str)> = t.lines[1..].iter().enumerate().map(|(i, l)| (i + 2, l.as_str())).collect();
+    let batch = job.rows(&lines);
     for (i, row) in t.rows.iter().enumerate() {
-        let out = job.row(&t.lines[i + 1], i + 2).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let out = batch[i].clone().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(Ok(&out), job.row(&t.lines[i + 1], i + 2).as_ref(), "{name}: batch and single paths differ");
         let got: Vec<String> = engine::csv::split_line(&out);
         let margin: f64 = row["jie_margin_s"].parse().expect("jie_margin_s");
         let year: i32 = row["utc_instant"][..4].parse().expect("year");

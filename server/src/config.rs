@@ -81,6 +81,18 @@ pub(crate) struct Settings {
     #[arg(long, env = "HYPERCUBE_DRAIN_IDLE_GRACE", value_parser = parse_duration)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) drain_idle_grace: Option<Duration>,
+    /// Most items in one POST /v1/saju/batch; more → 413. [default: 10000]
+    #[arg(long, env = "HYPERCUBE_BATCH_MAX_ITEMS")]
+    pub(crate) batch_max_items: Option<usize>,
+    /// Longest range of one POST /v1/saju/search, in years. [default: 10]
+    #[arg(long, env = "HYPERCUBE_SEARCH_MAX_YEARS")]
+    pub(crate) search_max_years: Option<u32>,
+    /// Most instants one search may scan (10 years at one minute is 5,259,600). [default: 5300000]
+    #[arg(long, env = "HYPERCUBE_SEARCH_MAX_POINTS")]
+    pub(crate) search_max_points: Option<u64>,
+    /// Most matches in one search page (`limit`). [default: 1000]
+    #[arg(long, env = "HYPERCUBE_SEARCH_MAX_PAGE")]
+    pub(crate) search_max_page: Option<usize>,
     /// WebSocket: allowed Origin values, comma-separated, e.g. "https://app.example"; a handshake
     /// from another origin gets 403 (requests without Origin, i.e. not browsers, are allowed). [default: any origin]
     #[arg(long, env = "HYPERCUBE_WS_ORIGINS")]
@@ -196,6 +208,8 @@ pub(crate) struct Config {
     pub(crate) drain_idle_grace: Duration,
     pub(crate) log_format: LogFormat,
     pub(crate) log: String,
+    pub(crate) batch_max_items: usize,
+    pub(crate) search: crate::api::saju_search::Limits,
     pub(crate) ws: crate::ws::WsConfig,
     pub(crate) inference: inference::service::Settings,
     pub(crate) infer_deadline: Duration,
@@ -217,6 +231,7 @@ impl Settings {
             ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api, inference,
             ort_lib, model_dir, ep, infer_workers, infer_threads, max_batch, max_wait, infer_queue, infer_deadline,
             corpus_cache);
+        overlay!(self, file, batch_max_items, search_max_years, search_max_points, search_max_page);
         Ok(self)
     }
 
@@ -286,6 +301,12 @@ impl Settings {
             drain_idle_grace: self.drain_idle_grace.unwrap_or(Duration::from_millis(500)),
             log_format: self.log_format.unwrap_or(LogFormat::Pretty),
             log: self.log.unwrap_or_else(|| "info".into()),
+            batch_max_items: self.batch_max_items.unwrap_or(10_000).max(1),
+            search: crate::api::saju_search::Limits {
+                max_years: self.search_max_years.unwrap_or(10).max(1),
+                max_points: self.search_max_points.unwrap_or(5_300_000).max(1),
+                max_page: self.search_max_page.unwrap_or(1000).max(1),
+            },
             ws,
         })
     }

@@ -46,15 +46,21 @@ enum Command {
     Lunar(cli::lunar::LunarArgs),
 }
 
-/// The engine's batch kernel in use (scalar until the SIMD kernels land).
+/// The engine's batch kernel in use (chosen once: `HYPERCUBE_KERNEL` or the best this CPU runs).
 pub(crate) fn kernel_name() -> &'static str {
-    "scalar"
+    engine::arch::active().name()
 }
 
 static VERSION: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("{} (engine kernel: {})", env!("CARGO_PKG_VERSION"), kernel_name()));
 
 fn main() -> ExitCode {
+    // A forced kernel this CPU lacks is an error for every subcommand (tests and benchmarks
+    // rely on getting the kernel they asked for).
+    if let Err(e) = engine::arch::choose() {
+        eprintln!("hypercube: {}: {e}", engine::arch::KERNEL_ENV);
+        return ExitCode::from(2);
+    }
     match Cli::parse().command {
         Command::Serve(s) => match s.with_file().and_then(config::Settings::resolve) {
             Ok(cfg) => serve::run(cfg),

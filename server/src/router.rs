@@ -63,6 +63,8 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         "/readyz" => (RouteId::Readyz, "GET, HEAD"),
         "/metrics" => (RouteId::Metrics, "GET, HEAD"),
         "/v1/saju" => (RouteId::Saju, "GET, HEAD, POST"),
+        "/v1/saju/batch" => (RouteId::SajuBatch, "POST"),
+        "/v1/saju/search" => (RouteId::SajuSearch, "POST"),
         "/internal/publish" if st.cfg.ws.publish_api => (RouteId::Publish, "POST"),
         "/v1/interpret" => (RouteId::Interpret, "POST"),
         _ => return (RouteId::NotFound, Resp::error(404, "not_found", "no such path", None)),
@@ -75,6 +77,10 @@ pub(crate) async fn handle(st: &ShardState, req: &Req<'_>) -> (RouteId, Resp) {
         (RouteId::Metrics, Get | Head) => Box::pin(metrics(st)).await,
         (RouteId::Saju, Get | Head) => crate::api::saju::get(req.query),
         (RouteId::Saju, Post) => crate::api::saju::post(req.content_type, req.body),
+        (RouteId::SajuBatch, Post) => crate::api::saju_batch::post(req.content_type, req.query, req.body, st.cfg.batch_max_items),
+        // Boxed: the search state (pattern tables, cursor) would otherwise sit inline in every
+        // connection's task future, idle or not.
+        (RouteId::SajuSearch, Post) => Box::pin(crate::api::saju_search::post(req.content_type, req.body, st.cfg.search)).await,
         (RouteId::Publish, Post) => Box::pin(crate::ws::publish(st, req.query, req.body)).await,
         (RouteId::Interpret, Post) => crate::api::interpret::post(req.content_type, req.body, st.cfg.infer_deadline).await,
         _ => Resp { allow: Some(allow), ..Resp::error(405, "method_not_allowed", "method not allowed here", None) },

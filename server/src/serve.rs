@@ -101,7 +101,7 @@ pub(crate) fn start(cfg: Config) -> io::Result<Sharded<ShardState>> {
             move |st, ctx| accept_loop(st, ctx, c2.clone()),
         )?;
     drop(reserved);
-    info!(%addr, shards = sharded.len(), "listening");
+    info!(%addr, shards = sharded.len(), engine_kernel = crate::kernel_name(), "listening");
     Ok(sharded)
 }
 

@@ -12,6 +12,8 @@ pub(crate) enum RouteId {
     Metrics,
     Saju,
     Interpret,
+    SajuBatch,
+    SajuSearch,
     NotFound,
     Protocol,
     Rejected,
@@ -19,12 +21,14 @@ pub(crate) enum RouteId {
 }
 
 impl RouteId {
-    pub(crate) const ALL: [Self; 9] = [
+    pub(crate) const ALL: [Self; 11] = [
         Self::Healthz,
         Self::Readyz,
         Self::Metrics,
         Self::Saju,
         Self::Interpret,
+        Self::SajuBatch,
+        Self::SajuSearch,
         Self::NotFound,
         Self::Protocol,
         Self::Rejected,
@@ -38,6 +42,8 @@ impl RouteId {
             Self::Metrics => "/metrics",
             Self::Saju => "/v1/saju",
             Self::Interpret => "/v1/interpret",
+            Self::SajuBatch => "/v1/saju/batch",
+            Self::SajuSearch => "/v1/saju/search",
             Self::NotFound => "unmatched",
             Self::Protocol => "protocol_error",
             Self::Rejected => "connection_limit",

@@ -84,3 +84,42 @@ fn bad_rows_name_their_line() {
     assert!(!ok);
     assert!(err.contains("line 1"), "{err}");
 }
+
+/// The acceptance check of issue 4: `HYPERCUBE_KERNEL=scalar|avx2|avx512 hypercube chart --csv`
+/// give identical output (every kernel this CPU has; the others are skipped and said so), and
+/// a kernel the CPU lacks or an unknown name is an error, not a silent fallback.
+#[test]
+fn chart_csv_is_identical_under_every_kernel() {
+    let mut input = data("public-mixed.csv");
+    input += &data("public-korea.csv").lines().skip(1).map(|l| format!("{l}\n")).collect::<String>();
+    let mut outputs = Vec::new();
+    for k in ["scalar", "avx2", "avx512"] {
+        if engine::arch::Kernel::by_name(k).is_err() {
+            eprintln!("skipping kernel {k}: not available on this CPU or build");
+            let out = Command::new(env!("CARGO_BIN_EXE_hypercube")).args(["chart", "--csv"]).env("HYPERCUBE_KERNEL", k).output().expect("run");
+            assert_eq!(out.status.code(), Some(2), "{k} must be refused");
+            continue;
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_hypercube"))
+            .args(["chart", "--csv"])
+            .env("HYPERCUBE_KERNEL", k)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut pipe = child.stdin.take().expect("stdin");
+        let text = input.clone();
+        let w = std::thread::spawn(move || pipe.write_all(text.as_bytes()));
+        let out = child.wait_with_output().expect("wait");
+        w.join().expect("join").expect("write");
+        assert!(out.status.success(), "{k}: {}", String::from_utf8_lossy(&out.stderr));
+        outputs.push((k, String::from_utf8(out.stdout).expect("utf8")));
+    }
+    assert!(outputs[0].1.lines().count() > 6000);
+    for (k, o) in &outputs[1..] {
+        assert!(o == &outputs[0].1, "{k} differs from scalar");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_hypercube")).args(["chart", "--csv"]).env("HYPERCUBE_KERNEL", "sse9").output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -116,3 +116,9 @@ pub fn nearest_term(ms: i64) -> Option<(i32, usize, i64)> {
     }
     best
 }
+
+/// The whole table: 24 terms per year 1899–2101, 小寒 first, Unix milliseconds. The batch
+/// kernels (`crate::arch`) flatten its 節 into one sorted array.
+pub(crate) fn all_terms_ms() -> &'static [i64] {
+    &TERMS_MS
+}

@@ -53,9 +53,14 @@ impl<'a> Fields<'a> {
 
     /// Parse a JSON object body (simd-json; the buffer is used as scratch space).
     pub(crate) fn from_json(body: &'a mut [u8]) -> Result<Self, InputError> {
+        let v = simd_json::to_borrowed_value(body).map_err(|e| InputError::Syntax(format!("body is not valid JSON: {e}")))?;
+        Self::from_value(v)
+    }
+
+    /// The fields of one parsed JSON object (an element of a batch, a nested object).
+    pub(crate) fn from_value(v: simd_json::BorrowedValue<'a>) -> Result<Self, InputError> {
         use simd_json::prelude::*;
         use simd_json::BorrowedValue as V;
-        let v = simd_json::to_borrowed_value(body).map_err(|e| InputError::Syntax(format!("body is not valid JSON: {e}")))?;
         let V::Object(obj) = v else {
             return Err(InputError::Syntax("body must be a JSON object".into()));
         };

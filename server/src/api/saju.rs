@@ -57,6 +57,12 @@ pub(crate) fn compute(r: &SajuRequest) -> Resp {
 
 /// The engine call behind every transport's `chart` request.
 pub(crate) fn chart(r: &SajuRequest) -> Result<engine::Chart, engine::EngineError> {
+    let (input, opts) = engine_input(r)?;
+    engine::Chart::compute(&input, &opts)
+}
+
+/// A request as the engine's input and options (enum-valued strings parsed here).
+pub(crate) fn engine_input(r: &SajuRequest) -> Result<(engine::BirthInput, engine::Options), engine::EngineError> {
     let time = match &r.tz {
         Tz::Offset(m) => engine::TimeBasis::Offset(*m),
         Tz::Zone(z) => engine::TimeBasis::Zone(z.parse()?),
@@ -80,5 +86,5 @@ pub(crate) fn chart(r: &SajuRequest) -> Result<engine::Chart, engine::EngineErro
     if let Some(s) = &r.solar_time {
         opts.solar_time = s.parse()?;
     }
-    engine::Chart::compute(&input, &opts)
+    Ok((input, opts))
 }

@@ -108,47 +108,82 @@ fn build(a: &ChartArgs, transition: TransitionPolicy) -> Result<(BirthInput, Opt
 }
 
 /// Runs a CSV contract over stdin → stdout. Stops at the first bad line with its number on stderr
-/// and a non-zero exit; the rows before it have been written.
+/// and a non-zero exit; the rows before it have been written. Lines go to the engine in blocks
+/// of [`CSV_BLOCK`] (`CsvJob::rows`: the pillar contract runs the batch kernels).
 pub(crate) fn run_csv(mode: Mode, what: &str) -> ExitCode {
     let stdin = std::io::stdin().lock();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let mut job: Option<CsvJob> = None;
+    let mut block: Vec<(usize, String)> = Vec::with_capacity(CSV_BLOCK);
     for (i, line) in stdin.lines().enumerate() {
         let line_no = i + 1;
         let line = match line {
             Ok(l) => l,
-            Err(e) => return csv_fail(what, &format!("line {line_no}: cannot read: {e}")),
+            Err(e) => {
+                if let Some(code) = flush_block(job.as_ref(), &mut block, &mut out, what) {
+                    return code;
+                }
+                return csv_fail(what, &format!("line {line_no}: cannot read: {e}"));
+            }
         };
         if line.trim().is_empty() {
             continue;
         }
-        let res = match &job {
-            None => CsvJob::new(mode, &line).map(|j| {
-                let header = j.output_header().to_owned();
-                job = Some(j);
-                header
-            }),
-            Some(j) => j.row(&line, line_no),
-        };
-        match res {
-            Ok(row) => {
-                if writeln!(out, "{row}").is_err() {
-                    return ExitCode::FAILURE;
+        match &job {
+            None => match CsvJob::new(mode, &line) {
+                Ok(j) => {
+                    if writeln!(out, "{}", j.output_header()).is_err() {
+                        return ExitCode::FAILURE;
+                    }
+                    job = Some(j);
                 }
-            }
-            Err(e) => {
-                let _ = out.flush();
-                return csv_fail(what, &e.to_string());
+                Err(e) => return csv_fail(what, &e.to_string()),
+            },
+            Some(_) => {
+                block.push((line_no, line));
+                if block.len() == CSV_BLOCK {
+                    if let Some(code) = flush_block(job.as_ref(), &mut block, &mut out, what) {
+                        return code;
+                    }
+                }
             }
         }
     }
     if job.is_none() {
         return csv_fail(what, "line 1: empty input (expected a header)");
     }
+    if let Some(code) = flush_block(job.as_ref(), &mut block, &mut out, what) {
+        return code;
+    }
     if out.flush().is_err() {
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Lines per engine call in `run_csv`.
+const CSV_BLOCK: usize = 4096;
+
+/// Writes a block's rows; at the first bad row, flushes what came before and returns the exit.
+fn flush_block(job: Option<&CsvJob>, block: &mut Vec<(usize, String)>, out: &mut impl Write, what: &str) -> Option<ExitCode> {
+    let job = job?;
+    let lines: Vec<(usize, &str)> = block.iter().map(|(n, l)| (*n, l.as_str())).collect();
+    let rows = job.rows(&lines);
+    block.clear();
+    for row in rows {
+        match row {
+            Ok(row) => {
+                if writeln!(out, "{row}").is_err() {
+                    return Some(ExitCode::FAILURE);
+                }
+            }
+            Err(e) => {
+                let _ = out.flush();
+                return Some(csv_fail(what, &e.to_string()));
+            }
+        }
+    }
+    None
 }
 
 fn csv_fail(what: &str, msg: &str) -> ExitCode {
