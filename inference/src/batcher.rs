@@ -346,24 +346,9 @@ mod tests {
         Instant::now() + Duration::from_secs(30)
     }
 
-    /// A minimal block_on: park until the oneshot's waker (called from a worker) unparks us.
+    /// Wait for a reply answered from a worker thread.
     fn wait(rx: oneshot::Receiver<Reply>) -> Reply {
-        use std::task::{Context, Poll, Wake, Waker};
-        struct Unpark(std::thread::Thread);
-        impl Wake for Unpark {
-            fn wake(self: Arc<Self>) {
-                self.0.unpark();
-            }
-        }
-        let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-        let mut cx = Context::from_waker(&waker);
-        let mut rx = std::pin::pin!(rx);
-        loop {
-            match std::future::Future::poll(rx.as_mut(), &mut cx) {
-                Poll::Ready(r) => return r.unwrap_or(Err(Error::ShuttingDown)),
-                Poll::Pending => std::thread::park(),
-            }
-        }
+        futures_executor::block_on(rx).unwrap_or(Err(Error::ShuttingDown))
     }
 
     #[test]

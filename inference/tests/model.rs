@@ -89,7 +89,7 @@ fn batcher_with_real_sessions_answers_each_asker() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let jobs: Vec<_> = (0..44).map(|i| (i % r.sentences.len(), h.submit(r.sentences[i % r.sentences.len()].text.clone(), deadline).unwrap())).collect();
     for (i, rx) in jobs {
-        let v = block_on(rx).expect("reply").expect("embedding");
+        let v = futures_executor::block_on(rx).expect("reply").expect("embedding");
         assert!(dot(&v, &r.sentences[i].embedding) >= 0.999, "job for sentence {i} got a wrong vector");
     }
     let st = h.stats();
@@ -130,23 +130,3 @@ fn ranking_prefers_passages_on_the_question_topic() {
     assert!(hits.iter().any(|h| h.id.starts_with("tg-eating_god")), "{hits:#?}");
 }
 
-/// A minimal block_on for a oneshot answered from a worker thread.
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park();
-    }
-}

@@ -1,6 +1,7 @@
 //! End-to-end tests of the shard runtime: real threads, real monoio runtimes.
 use shard::{Builder, Driver, DriverKind, Placement, ShardError, Sharded};
 use std::cell::Cell;
+use futures_executor::block_on;
 use std::time::Duration;
 
 struct State {
@@ -18,31 +19,6 @@ fn start(n: usize, driver: Driver) -> Sharded<State> {
             |_state, ctx| async move { ctx.stop.stopped().await },
         )
         .expect("start")
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    futures_executor_lite(f)
-}
-
-/// A tiny blocking executor for the test thread (which is not a shard).
-fn futures_executor_lite<F: std::future::Future>(f: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::park_timeout(Duration::from_millis(100));
-    }
 }
 
 #[test]

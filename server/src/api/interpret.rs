@@ -192,14 +192,7 @@ fn parse(body: &[u8]) -> Result<Request, InputError> {
 /// The current Gregorian year (UTC).
 fn current_year() -> i64 {
     let days = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() / 86_400) as i64;
-    // Civil year from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let m = (5 * doy + 2) / 153;
-    yoe + era * 400 + i64::from(m >= 10)
+    i64::from(engine::calendar::civil_from_days(days).0)
 }
 
 #[cfg(test)]
