@@ -1,0 +1,180 @@
+//! `hypercube-load`: the load harness's command line. See the `load` crate docs.
+
+use clap::{Parser, Subcommand};
+use load::http::{self, HttpConfig};
+use load::request::RequestTemplate;
+use std::io::{IsTerminal, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "hypercube-load", version, about = "Load harness for hypercube: closed and open (CO-corrected) loop, HDR latency")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// HTTP/1.1 keep-alive load.
+    Http(HttpArgs),
+}
+
+#[derive(clap::Args)]
+struct HttpArgs {
+    /// http://HOST:PORT/PATH
+    url: String,
+    /// Connections in total.
+    #[arg(short = 'c', long, default_value_t = 64)]
+    connections: usize,
+    /// Client threads (shards).
+    #[arg(short = 't', long, default_value_t = 1)]
+    threads: usize,
+    /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
+    #[arg(long)]
+    cpus: Option<String>,
+    /// Run time (`10s`, `500ms`, `2m`, or seconds).
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Stop after this many responses in total.
+    #[arg(short = 'n', long)]
+    requests: Option<u64>,
+    /// Open loop at this many requests/s in total (CO-corrected); default closed loop.
+    #[arg(short = 'R', long)]
+    rate: Option<u64>,
+    /// Closed loop: requests in flight per connection.
+    #[arg(short = 'p', long, default_value_t = 1)]
+    pipeline: usize,
+    #[arg(short = 'm', long, default_value = "GET")]
+    method: String,
+    /// Body template; `{{datetime}}`, `{{gender}}`, `{{year}}` are random per request.
+    #[arg(short = 'b', long)]
+    body: Option<String>,
+    /// Extra header lines `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// Source addresses: a count N (127.0.0.2 … 127.0.0.N+1) or a comma list of addresses.
+    #[arg(long)]
+    sources: Option<String>,
+    /// Read/write timeout per request.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Write the JSON report here (`-` for stdout instead of the table).
+    #[arg(long)]
+    json: Option<String>,
+    /// No live progress line.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, mul) = if let Some(v) = s.strip_suffix("ms") {
+        (v, 1e-3)
+    } else if let Some(v) = s.strip_suffix('s') {
+        (v, 1.0)
+    } else if let Some(v) = s.strip_suffix('m') {
+        (v, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("bad duration {s:?}"));
+    }
+    Ok(Duration::from_secs_f64(v * mul))
+}
+
+fn parse_cpus(s: &str) -> Result<Vec<usize>, String> {
+    shard::cpus::parse_list(s)
+}
+
+fn parse_sources(s: &str) -> Result<Vec<IpAddr>, String> {
+    if let Ok(n) = s.parse::<u8>() {
+        if !(1..=250).contains(&n) {
+            return Err("--sources N: 1..=250".into());
+        }
+        return Ok((0..n).map(|k| IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + k))).collect());
+    }
+    s.split(',').map(|a| a.trim().parse::<IpAddr>().map_err(|e| format!("bad source address {a:?}: {e}"))).collect()
+}
+
+/// `http://host:port/path` → (address, host header, path).
+fn parse_url(url: &str) -> Result<(SocketAddr, String, String), String> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("only http:// URLs: {url:?}"))?;
+    let (hostport, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let with_port = if hostport.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:80")
+    };
+    let addr = with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("resolve {hostport:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("no address for {hostport:?}"))?;
+    Ok((addr, hostport.to_string(), path.to_string()))
+}
+
+fn run_http(a: HttpArgs) -> Result<(), String> {
+    let (addr, host, path) = parse_url(&a.url)?;
+    let request = RequestTemplate::new(&a.method, &host, &path, &a.headers, a.body.as_deref())?;
+    let cfg = HttpConfig {
+        addr,
+        request,
+        target: format!("{} {}", a.method, a.url),
+        connections: a.connections,
+        threads: a.threads,
+        cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
+        duration: a.duration,
+        requests: a.requests,
+        rate: a.rate,
+        pipeline: a.pipeline,
+        sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
+        timeout: a.timeout,
+    };
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let mut last = (Duration::ZERO, 0u64);
+    let (stats, elapsed) = http::run(cfg.clone(), |t, r, e| {
+        if live {
+            let rps = (r - last.1) as f64 / (t - last.0).as_secs_f64().max(1e-9);
+            last = (t, r);
+            eprint!("\r[{:>5.1}s] {r} responses, {rps:.0} rps, {e} errors   ", t.as_secs_f64());
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .map_err(|e| format!("run: {e}"))?;
+    if live {
+        eprintln!();
+    }
+    let rep = http::report(&cfg, &stats, elapsed);
+    let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
+    match a.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(p) => {
+            std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?;
+            print!("{}", rep.table());
+        }
+        None => print!("{}", rep.table()),
+    }
+    eprintln!("{}", rep.summary());
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = match cli.cmd {
+        Cmd::Http(a) => run_http(a),
+    };
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hypercube-load: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
