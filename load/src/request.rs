@@ -112,7 +112,7 @@ fn parse_template(s: &str) -> Result<Vec<Part>, String> {
     while let Some(open) = rest.find("{{") {
         let close = rest[open..].find("}}").ok_or_else(|| format!("unclosed placeholder in body template {s:?}"))? + open;
         if open > 0 {
-            parts.push(Part::Lit(rest[..open].as_bytes().to_vec()));
+            parts.push(Part::Lit(rest.as_bytes()[..open].to_vec()));
         }
         parts.push(match rest[open + 2..close].trim() {
             "datetime" => Part::Datetime,
