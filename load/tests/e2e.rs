@@ -60,6 +60,20 @@ impl Server {
     }
 }
 
+impl Server {
+    /// `hypercube_requests_total` for one route and status, from the server's own /metrics.
+    fn served(&self, route: &str, status: u16) -> u64 {
+        use std::io::{Read, Write};
+        let mut c = std::net::TcpStream::connect(self.addr).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        c.write_all(b"GET /metrics HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n").unwrap();
+        let mut text = String::new();
+        c.read_to_string(&mut text).unwrap();
+        let key = format!("hypercube_requests_total{{route=\"{route}\",status=\"{status}\"}} ");
+        text.lines().find_map(|l| l.strip_prefix(&key)).map_or(0, |v| v.trim().parse().unwrap())
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -114,6 +128,10 @@ fn closed_open_templated_and_errors() {
     // 404s are responses by status class, not errors.
     let (st, _) = http::run(HttpConfig { requests: Some(40), ..cfg(s.addr, "GET", "/nope", None) }, |_, _, _| {}).unwrap();
     assert_eq!((st.responses, st.status[4], st.error_total()), (40, 40, 0));
+
+    // The harness's counts are the server's counts: nothing lost, nothing counted twice.
+    assert_eq!(s.served("/healthz", 200), 400 + 200);
+    assert_eq!(s.served("/v1/saju", 200), 100);
 }
 
 #[test]
