@@ -178,13 +178,19 @@ async fn shard_main(cfg: Arc<HttpConfig>, id: usize, progress: Arc<Vec<Progress>
 }
 
 fn connect(cfg: &HttpConfig, i: usize) -> io::Result<monoio::net::TcpStream> {
-    let sock = Socket::new(Domain::for_address(cfg.addr), Type::STREAM, None)?;
-    if !cfg.sources.is_empty() {
-        let src = cfg.sources[i % cfg.sources.len()];
+    connect_to(cfg.addr, &cfg.sources, i)
+}
+
+/// Connection `i` to `addr`, from `sources[i % len]` if any. A blocking connect (loopback:
+/// immediate), then handed to the shard's runtime.
+pub(crate) fn connect_to(addr: SocketAddr, sources: &[IpAddr], i: usize) -> io::Result<monoio::net::TcpStream> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    if !sources.is_empty() {
+        let src = sources[i % sources.len()];
         set_bind_address_no_port(&sock)?;
         sock.bind(&SocketAddr::new(src, 0).into())?;
     }
-    sock.connect(&cfg.addr.into())?;
+    sock.connect(&addr.into())?;
     sock.set_nodelay(true)?;
     sock.set_nonblocking(true)?;
     monoio::net::TcpStream::from_std(sock.into())

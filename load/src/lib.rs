@@ -8,7 +8,7 @@
 //! a JSON report with errors by kind. Connections can be spread over several source addresses
 //! (127.0.0.2, .3, …) with IP_BIND_ADDRESS_NO_PORT to get past one address's ephemeral ports.
 //!
-//! It does NOT (yet) drive WebSocket or HTTP/3, spawn worker processes, ramp connections at a
+//! It does NOT (yet) send WebSocket messages (only `ws-hold`), drive HTTP/3, spawn worker processes, ramp connections at a
 //! rate, read TOML scenario files or draw plots; see README for what is missing.
 //!
 //! # Layout
@@ -16,10 +16,12 @@
 //! - [`request`]: request bytes, body templates with random birth data, the PRNG.
 //! - [`sched`]: sans-IO fixed-rate schedule and coordinated-omission correction.
 //! - [`report`]: statistics, merging, the JSON report and the human table.
-//! - [`http`]: the `http` scenario — sockets, shards and clocks live only here.
+//! - [`http`]: the `http` scenario — sockets, shards and clocks live here and in [`ws`].
+//! - [`ws`]: the `ws-hold` scenario — N WebSocket connections held idle, server RSS per connection.
 
 pub mod http;
 pub mod http1;
 pub mod report;
 pub mod request;
 pub mod sched;
+pub mod ws;

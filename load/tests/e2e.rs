@@ -164,3 +164,30 @@ fn cli_writes_a_json_report() {
     }
     assert!(String::from_utf8_lossy(&out.stderr).contains("http closed:"), "summary line");
 }
+
+#[test]
+fn ws_hold_establishes_and_counts() {
+    let s = Server::start();
+    let cfg = load::ws::WsHoldConfig {
+        addr: s.addr,
+        host: s.addr.to_string(),
+        path: "/v1/ws".into(),
+        subprotocol: Some("hypercube.v1".into()),
+        connections: 50,
+        threads: 2,
+        cpus: None,
+        hold: Duration::from_millis(300),
+        ping_interval: Some(Duration::from_millis(100)),
+        sources: vec!["127.0.0.2".parse().unwrap()],
+        timeout: Duration::from_secs(30),
+        server_pid: Some(s.child.id()),
+    };
+    let rep = load::ws::hold(cfg.clone(), |_, _, _| {}).unwrap();
+    assert_eq!((rep.established, rep.closed_early), (50, 0), "{:?}", rep.errors);
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    assert!(rep.server_rss_kb_held.is_some());
+    // A path that does not upgrade is a handshake error, by kind.
+    let rep = load::ws::hold(load::ws::WsHoldConfig { path: "/healthz".into(), connections: 3, ..cfg }, |_, _, _| {}).unwrap();
+    assert_eq!(rep.established, 0);
+    assert_eq!(rep.errors.get("handshake_status"), Some(&3), "{:?}", rep.errors);
+}

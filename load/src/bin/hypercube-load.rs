@@ -19,6 +19,43 @@ struct Cli {
 enum Cmd {
     /// HTTP/1.1 keep-alive load.
     Http(HttpArgs),
+    /// Open N WebSocket connections and hold them idle; reports server RSS per connection.
+    WsHold(WsHoldArgs),
+}
+
+#[derive(clap::Args)]
+struct WsHoldArgs {
+    /// ws://HOST:PORT/PATH
+    url: String,
+    #[arg(short = 'c', long, default_value_t = 1000)]
+    connections: usize,
+    #[arg(short = 't', long, default_value_t = 1)]
+    threads: usize,
+    #[arg(long)]
+    cpus: Option<String>,
+    /// WebSocket subprotocol to ask for (empty for none).
+    #[arg(long, default_value = "hypercube.v1")]
+    subprotocol: String,
+    /// How long each connection stays open after its handshake.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    hold: Duration,
+    /// Ping this often while holding (default: silent).
+    #[arg(long, value_parser = parse_duration)]
+    ping_interval: Option<Duration>,
+    /// Source addresses: a count N (127.0.0.2 …) or a comma list.
+    #[arg(long)]
+    sources: Option<String>,
+    /// Handshake timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Server pid: report its RSS per held connection.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Write the JSON report here (`-` for stdout).
+    #[arg(long)]
+    json: Option<String>,
+    #[arg(short = 'q', long)]
+    quiet: bool,
 }
 
 #[derive(clap::Args)]
@@ -165,10 +202,60 @@ fn run_http(a: HttpArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
+    let rest = a.url.strip_prefix("ws://").ok_or_else(|| format!("only ws:// URLs: {:?}", a.url))?;
+    let (addr, host, path) = parse_url(&format!("http://{rest}"))?;
+    let cfg = load::ws::WsHoldConfig {
+        addr,
+        host,
+        path,
+        subprotocol: Some(a.subprotocol).filter(|p| !p.is_empty()),
+        connections: a.connections,
+        threads: a.threads,
+        cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
+        hold: a.hold,
+        ping_interval: a.ping_interval,
+        sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
+        timeout: a.timeout,
+        server_pid: a.server_pid,
+    };
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let rep = load::ws::hold(cfg, |t, est, failed| {
+        if live {
+            eprint!("\r[{:>5.1}s] {est} established, {failed} failed   ", t.as_secs_f64());
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .map_err(|e| format!("run: {e}"))?;
+    if live {
+        eprintln!();
+    }
+    let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
+    match a.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(p) => std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?,
+        None => {}
+    }
+    let errors: Vec<String> = rep.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    eprintln!(
+        "ws-hold: {}/{} established in {:.2} s, closed early {}, errors {{{}}}, handshake p50 {:.0} µs p99 {:.0} µs{}",
+        rep.established,
+        rep.connections,
+        rep.ramp_s,
+        rep.closed_early,
+        errors.join(", "),
+        rep.handshake_us.p50,
+        rep.handshake_us.p99,
+        rep.server_rss_per_conn_bytes.map(|b| format!(", server RSS {b:.0} B/conn")).unwrap_or_default()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let res = match cli.cmd {
         Cmd::Http(a) => run_http(a),
+        Cmd::WsHold(a) => run_ws_hold(a),
     };
     match res {
         Ok(()) => ExitCode::SUCCESS,
