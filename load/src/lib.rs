@@ -8,12 +8,13 @@
 //! a JSON report with errors by kind. Connections can be spread over several source addresses
 //! (127.0.0.2, .3, …) with IP_BIND_ADDRESS_NO_PORT to get past one address's ephemeral ports.
 //!
-//! It does NOT (yet) send WebSocket messages (only `ws-hold`), drive HTTP/3, spawn worker processes, ramp connections at a
-//! rate, read TOML scenario files or draw plots; see README for what is missing.
+//! It does NOT (yet) send WebSocket messages (only `ws-hold`), drive HTTP/3, spawn worker
+//! processes, ramp connections at a rate, or draw plots; see README for what is missing.
 //!
 //! # Layout
 //! - [`http1`]: sans-IO HTTP/1.1 response parser (length of the response at the buffer front).
 //! - [`request`]: request bytes, body templates with random birth data, the PRNG.
+//! - [`scenario`]: TOML scenario files → the same arguments as the command line.
 //! - [`sched`]: sans-IO fixed-rate schedule and coordinated-omission correction.
 //! - [`report`]: statistics, merging, the JSON report and the human table.
 //! - [`http`]: the `http` scenario — sockets, shards and clocks live here and in [`ws`].
@@ -23,5 +24,6 @@ pub mod http;
 pub mod http1;
 pub mod report;
 pub mod request;
+pub mod scenario;
 pub mod sched;
 pub mod ws;

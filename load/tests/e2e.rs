@@ -163,6 +163,15 @@ fn cli_writes_a_json_report() {
         assert!(v["latency_us"][k].as_f64().unwrap() > 0.0, "{k}");
     }
     assert!(String::from_utf8_lossy(&out.stderr).contains("http closed:"), "summary line");
+
+    // The same run from a TOML scenario file.
+    let file = std::env::temp_dir().join(format!("hypercube-load-e2e-{}.toml", std::process::id()));
+    std::fs::write(&file, format!("scenario = \"http\"\nurl = \"http://{}/healthz\"\nconnections = 2\nrequests = 60\nrate = 2000\nquiet = true\njson = \"-\"\n", s.addr)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hypercube-load")).arg("run").arg(&file).output().unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["responses"].as_u64(), v["mode"].as_str(), v["rate"].as_u64()), (Some(60), Some("open"), Some(2000)));
 }
 
 #[test]

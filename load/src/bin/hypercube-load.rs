@@ -21,6 +21,10 @@ enum Cmd {
     Http(HttpArgs),
     /// Open N WebSocket connections and hold them idle; reports server RSS per connection.
     WsHold(WsHoldArgs),
+    /// Run a TOML scenario file (`scenario = "http"`, `url = …`, other keys as the flags).
+    Run {
+        file: String,
+    },
 }
 
 #[derive(clap::Args)]
@@ -251,12 +255,26 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let res = match cli.cmd {
+fn dispatch(cmd: Cmd) -> Result<(), String> {
+    match cmd {
         Cmd::Http(a) => run_http(a),
         Cmd::WsHold(a) => run_ws_hold(a),
-    };
+        Cmd::Run { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
+            let mut args = vec!["hypercube-load".to_string()];
+            args.extend(load::scenario::args_from_toml(&text)?);
+            let cli = Cli::try_parse_from(&args).map_err(|e| format!("{file}: {e}"))?;
+            if matches!(cli.cmd, Cmd::Run { .. }) {
+                return Err(format!("{file}: a scenario file cannot run another"));
+            }
+            dispatch(cli.cmd)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = dispatch(cli.cmd);
     match res {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
