@@ -200,3 +200,17 @@ fn ws_hold_establishes_and_counts() {
     assert_eq!(rep.established, 0);
     assert_eq!(rep.errors.get("handshake_status"), Some(&3), "{:?}", rep.errors);
 }
+
+#[test]
+fn ws_hold_over_worker_processes_adds_up() {
+    let s = Server::start();
+    let out = Command::new(env!("CARGO_BIN_EXE_hypercube-load"))
+        .args(["ws-hold", &format!("ws://{}/v1/ws", s.addr), "-c", "21", "--workers", "3", "--hold", "200ms", "--sources", "2", "--json", "-"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["established"].as_u64(), v["closed_early"].as_u64()), (Some(21), Some(0)), "{v}");
+    assert_eq!(v["per_worker"].as_array().map(Vec::len), Some(3));
+    assert_eq!(v["per_worker"][0]["connections"], 7);
+}

@@ -55,6 +55,9 @@ struct WsHoldArgs {
     /// Server pid: report its RSS per held connection.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Split the connections over this many worker processes (each has its own fd limit).
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
     /// Write the JSON report here (`-` for stdout).
     #[arg(long)]
     json: Option<String>,
@@ -206,7 +209,64 @@ fn run_http(a: HttpArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// `--workers K`: run K copies of this command, each with its share of the connections and
+/// `--json -`, and add up their reports.
+fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut children = Vec::new();
+    for j in 0..a.workers {
+        let share = a.connections / a.workers + usize::from(j < a.connections % a.workers);
+        let mut c = std::process::Command::new(&exe);
+        c.args(["ws-hold", &a.url, "-c", &share.to_string(), "-t", &a.threads.to_string(), "--subprotocol", &a.subprotocol]);
+        c.args(["--hold", &format!("{}s", a.hold.as_secs_f64()), "--timeout", &format!("{}s", a.timeout.as_secs_f64()), "-q", "--json", "-"]);
+        if let Some(p) = a.ping_interval {
+            c.args(["--ping-interval", &format!("{}s", p.as_secs_f64())]);
+        }
+        if let Some(s) = &a.sources {
+            c.args(["--sources", s]);
+        }
+        if let Some(cpus) = &a.cpus {
+            c.args(["--cpus", cpus]);
+        }
+        c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+        children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
+    }
+    let (mut established, mut closed_early, mut errors) = (0u64, 0u64, std::collections::BTreeMap::<String, u64>::new());
+    let mut reports = Vec::new();
+    for (j, ch) in children.into_iter().enumerate() {
+        let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("worker {j} failed: {}", out.status));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("worker {j} report: {e}"))?;
+        established += v["established"].as_u64().unwrap_or(0);
+        closed_early += v["closed_early"].as_u64().unwrap_or(0);
+        if let Some(m) = v["errors"].as_object() {
+            for (k, n) in m {
+                *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
+            }
+        }
+        reports.push(v);
+    }
+    let total = serde_json::json!({
+        "scenario": "ws-hold", "target": a.url, "workers": a.workers, "connections": a.connections,
+        "established": established, "closed_early": closed_early, "errors": errors, "per_worker": reports,
+    });
+    let json = serde_json::to_string_pretty(&total).map_err(|e| e.to_string())?;
+    match a.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(p) => std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?,
+        None => {}
+    }
+    let errs: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    eprintln!("ws-hold: {established}/{} established over {} workers, closed early {closed_early}, errors {{{}}}", a.connections, a.workers, errs.join(", "));
+    Ok(())
+}
+
 fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
+    if a.workers > 1 {
+        return run_ws_hold_workers(&a);
+    }
     let rest = a.url.strip_prefix("ws://").ok_or_else(|| format!("only ws:// URLs: {:?}", a.url))?;
     let (addr, host, path) = parse_url(&format!("http://{rest}"))?;
     let cfg = load::ws::WsHoldConfig {
