@@ -9,7 +9,8 @@
 //! (127.0.0.2, .3, …) with IP_BIND_ADDRESS_NO_PORT to get past one address's ephemeral ports.
 //!
 //! It does NOT (yet) send WebSocket messages (only `ws-hold`), drive HTTP/3, spawn worker
-//! processes, ramp connections at a rate, or draw plots; see README for what is missing.
+//! processes for `http` (the binary's `ws-hold --workers` does), ramp connections at a rate, or
+//! draw plots; see README for what is missing.
 //!
 //! # Layout
 //! - [`http1`]: sans-IO HTTP/1.1 response parser (length of the response at the buffer front).

@@ -3,8 +3,8 @@
 //! established, errors by kind, handshake latency and — given the server's pid — the server's
 //! RSS per held connection.
 //!
-//! One process only: RLIMIT_NOFILE (20000 here) caps it near 19,990 connections; worker
-//! processes to go past that are not built yet.
+//! One process: RLIMIT_NOFILE (20000 here) caps it near 19,990 connections. To go past that,
+//! the binary's `ws-hold --workers K` runs K processes of this and adds up their reports.
 
 use crate::http::connect_to;
 use crate::http1::{parse_response, Parse};
