@@ -1,0 +1,345 @@
+//! `hypercube-load`: the load harness's command line. See the `load` crate docs.
+
+use clap::{Parser, Subcommand};
+use load::http::{self, HttpConfig};
+use load::request::RequestTemplate;
+use std::io::{IsTerminal, Write};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "hypercube-load", version, about = "Load harness for hypercube: closed and open (CO-corrected) loop, HDR latency")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// HTTP/1.1 keep-alive load.
+    Http(HttpArgs),
+    /// Open N WebSocket connections and hold them idle; reports server RSS per connection.
+    WsHold(WsHoldArgs),
+    /// Run a TOML scenario file (`scenario = "http"`, `url = …`, other keys as the flags).
+    Run {
+        file: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct WsHoldArgs {
+    /// ws://HOST:PORT/PATH
+    url: String,
+    #[arg(short = 'c', long, default_value_t = 1000)]
+    connections: usize,
+    #[arg(short = 't', long, default_value_t = 1)]
+    threads: usize,
+    #[arg(long)]
+    cpus: Option<String>,
+    /// WebSocket subprotocol to ask for (empty for none).
+    #[arg(long, default_value = "hypercube.v1")]
+    subprotocol: String,
+    /// How long each connection stays open after its handshake.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    hold: Duration,
+    /// Ping this often while holding (default: silent).
+    #[arg(long, value_parser = parse_duration)]
+    ping_interval: Option<Duration>,
+    /// Source addresses: a count N (127.0.0.2 …) or a comma list.
+    #[arg(long)]
+    sources: Option<String>,
+    /// Handshake timeout.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Server pid: report its RSS per held connection.
+    #[arg(long)]
+    server_pid: Option<u32>,
+    /// Split the connections over this many worker processes (each has its own fd limit).
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Write the JSON report here (`-` for stdout).
+    #[arg(long)]
+    json: Option<String>,
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct HttpArgs {
+    /// http://HOST:PORT/PATH
+    url: String,
+    /// Connections in total.
+    #[arg(short = 'c', long, default_value_t = 64)]
+    connections: usize,
+    /// Client threads (shards).
+    #[arg(short = 't', long, default_value_t = 1)]
+    threads: usize,
+    /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
+    #[arg(long)]
+    cpus: Option<String>,
+    /// Run time (`10s`, `500ms`, `2m`, or seconds).
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Stop after this many responses in total.
+    #[arg(short = 'n', long)]
+    requests: Option<u64>,
+    /// Open loop at this many requests/s in total (CO-corrected); default closed loop.
+    #[arg(short = 'R', long)]
+    rate: Option<u64>,
+    /// Closed loop: requests in flight per connection.
+    #[arg(short = 'p', long, default_value_t = 1)]
+    pipeline: usize,
+    #[arg(short = 'm', long, default_value = "GET")]
+    method: String,
+    /// Body template; `{{datetime}}`, `{{gender}}`, `{{year}}` are random per request.
+    #[arg(short = 'b', long)]
+    body: Option<String>,
+    /// Extra header lines `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// Source addresses: a count N (127.0.0.2 … 127.0.0.N+1) or a comma list of addresses.
+    #[arg(long)]
+    sources: Option<String>,
+    /// Read/write timeout per request.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Write the JSON report here (`-` for stdout instead of the table).
+    #[arg(long)]
+    json: Option<String>,
+    /// No live progress line.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, mul) = if let Some(v) = s.strip_suffix("ms") {
+        (v, 1e-3)
+    } else if let Some(v) = s.strip_suffix('s') {
+        (v, 1.0)
+    } else if let Some(v) = s.strip_suffix('m') {
+        (v, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let v: f64 = num.parse().map_err(|_| format!("bad duration {s:?}"))?;
+    if !(v.is_finite() && v >= 0.0) {
+        return Err(format!("bad duration {s:?}"));
+    }
+    Ok(Duration::from_secs_f64(v * mul))
+}
+
+fn parse_cpus(s: &str) -> Result<Vec<usize>, String> {
+    shard::cpus::parse_list(s)
+}
+
+fn parse_sources(s: &str) -> Result<Vec<IpAddr>, String> {
+    if let Ok(n) = s.parse::<u8>() {
+        if !(1..=250).contains(&n) {
+            return Err("--sources N: 1..=250".into());
+        }
+        return Ok((0..n).map(|k| IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2 + k))).collect());
+    }
+    s.split(',').map(|a| a.trim().parse::<IpAddr>().map_err(|e| format!("bad source address {a:?}: {e}"))).collect()
+}
+
+/// `http://host:port/path` → (address, host header, path).
+fn parse_url(url: &str) -> Result<(SocketAddr, String, String), String> {
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("only http:// URLs: {url:?}"))?;
+    let (hostport, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let with_port = if hostport.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        hostport.to_string()
+    } else {
+        format!("{hostport}:80")
+    };
+    let addr = with_port
+        .to_socket_addrs()
+        .map_err(|e| format!("resolve {hostport:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("no address for {hostport:?}"))?;
+    Ok((addr, hostport.to_string(), path.to_string()))
+}
+
+fn run_http(a: HttpArgs) -> Result<(), String> {
+    let (addr, host, path) = parse_url(&a.url)?;
+    let request = RequestTemplate::new(&a.method, &host, &path, &a.headers, a.body.as_deref())?;
+    let cfg = HttpConfig {
+        addr,
+        request,
+        target: format!("{} {}", a.method, a.url),
+        connections: a.connections,
+        threads: a.threads,
+        cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
+        duration: a.duration,
+        requests: a.requests,
+        rate: a.rate,
+        pipeline: a.pipeline,
+        sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
+        timeout: a.timeout,
+    };
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let mut last = (Duration::ZERO, 0u64);
+    let (stats, elapsed) = http::run(cfg.clone(), |t, r, e| {
+        if live {
+            let rps = (r - last.1) as f64 / (t - last.0).as_secs_f64().max(1e-9);
+            last = (t, r);
+            eprint!("\r[{:>5.1}s] {r} responses, {rps:.0} rps, {e} errors   ", t.as_secs_f64());
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .map_err(|e| format!("run: {e}"))?;
+    if live {
+        eprintln!();
+    }
+    let rep = http::report(&cfg, &stats, elapsed);
+    let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
+    match a.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(p) => {
+            std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?;
+            print!("{}", rep.table());
+        }
+        None => print!("{}", rep.table()),
+    }
+    eprintln!("{}", rep.summary());
+    Ok(())
+}
+
+/// `--workers K`: run K copies of this command, each with its share of the connections and
+/// `--json -`, and add up their reports.
+fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut children = Vec::new();
+    for j in 0..a.workers {
+        let share = a.connections / a.workers + usize::from(j < a.connections % a.workers);
+        let mut c = std::process::Command::new(&exe);
+        c.args(["ws-hold", &a.url, "-c", &share.to_string(), "-t", &a.threads.to_string(), "--subprotocol", &a.subprotocol]);
+        c.args(["--hold", &format!("{}s", a.hold.as_secs_f64()), "--timeout", &format!("{}s", a.timeout.as_secs_f64()), "-q", "--json", "-"]);
+        if let Some(p) = a.ping_interval {
+            c.args(["--ping-interval", &format!("{}s", p.as_secs_f64())]);
+        }
+        if let Some(s) = &a.sources {
+            c.args(["--sources", s]);
+        }
+        if let Some(cpus) = &a.cpus {
+            c.args(["--cpus", cpus]);
+        }
+        c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
+        children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
+    }
+    let (mut established, mut closed_early, mut errors) = (0u64, 0u64, std::collections::BTreeMap::<String, u64>::new());
+    let mut reports = Vec::new();
+    for (j, ch) in children.into_iter().enumerate() {
+        let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("worker {j} failed: {}", out.status));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("worker {j} report: {e}"))?;
+        established += v["established"].as_u64().unwrap_or(0);
+        closed_early += v["closed_early"].as_u64().unwrap_or(0);
+        if let Some(m) = v["errors"].as_object() {
+            for (k, n) in m {
+                *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
+            }
+        }
+        reports.push(v);
+    }
+    let total = serde_json::json!({
+        "scenario": "ws-hold", "target": a.url, "workers": a.workers, "connections": a.connections,
+        "established": established, "closed_early": closed_early, "errors": errors, "per_worker": reports,
+    });
+    let json = serde_json::to_string_pretty(&total).map_err(|e| e.to_string())?;
+    match a.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(p) => std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?,
+        None => {}
+    }
+    let errs: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    eprintln!("ws-hold: {established}/{} established over {} workers, closed early {closed_early}, errors {{{}}}", a.connections, a.workers, errs.join(", "));
+    Ok(())
+}
+
+fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
+    if a.workers > 1 {
+        return run_ws_hold_workers(&a);
+    }
+    let rest = a.url.strip_prefix("ws://").ok_or_else(|| format!("only ws:// URLs: {:?}", a.url))?;
+    let (addr, host, path) = parse_url(&format!("http://{rest}"))?;
+    let cfg = load::ws::WsHoldConfig {
+        addr,
+        host,
+        path,
+        subprotocol: Some(a.subprotocol).filter(|p| !p.is_empty()),
+        connections: a.connections,
+        threads: a.threads,
+        cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
+        hold: a.hold,
+        ping_interval: a.ping_interval,
+        sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
+        timeout: a.timeout,
+        server_pid: a.server_pid,
+    };
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let rep = load::ws::hold(cfg, |t, est, failed| {
+        if live {
+            eprint!("\r[{:>5.1}s] {est} established, {failed} failed   ", t.as_secs_f64());
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .map_err(|e| format!("run: {e}"))?;
+    if live {
+        eprintln!();
+    }
+    let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
+    match a.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(p) => std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?,
+        None => {}
+    }
+    let errors: Vec<String> = rep.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+    eprintln!(
+        "ws-hold: {}/{} established in {:.2} s, closed early {}, errors {{{}}}, handshake p50 {:.0} µs p99 {:.0} µs{}",
+        rep.established,
+        rep.connections,
+        rep.ramp_s,
+        rep.closed_early,
+        errors.join(", "),
+        rep.handshake_us.p50,
+        rep.handshake_us.p99,
+        rep.server_rss_per_conn_bytes.map(|b| format!(", server RSS {b:.0} B/conn")).unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn dispatch(cmd: Cmd) -> Result<(), String> {
+    match cmd {
+        Cmd::Http(a) => run_http(a),
+        Cmd::WsHold(a) => run_ws_hold(a),
+        Cmd::Run { file } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
+            let mut args = vec!["hypercube-load".to_string()];
+            args.extend(load::scenario::args_from_toml(&text)?);
+            let cli = Cli::try_parse_from(&args).map_err(|e| format!("{file}: {e}"))?;
+            if matches!(cli.cmd, Cmd::Run { .. }) {
+                return Err(format!("{file}: a scenario file cannot run another"));
+            }
+            dispatch(cli.cmd)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let res = dispatch(cli.cmd);
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hypercube-load: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! The `http` scenario: HTTP/1.1 keep-alive connections spread over client shards (one pinned
+//! thread + monoio runtime each, from the `shard` crate), in closed loop (each connection keeps
+//! `pipeline` requests in flight, like wrk) or open loop (a fixed global rate, latency measured
+//! from the scheduled send time — see [`crate::sched`]).
+//!
+//! This is the only module that touches sockets and clocks; parsing, pacing and statistics are
+//! sans-IO.
+
+use crate::http1::{parse_response, Parse};
+use crate::report::{status_map, Percentiles, Report, Stats};
+use crate::request::{RequestTemplate, Rng};
+use crate::sched::{Pacer, Sample, Schedule};
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
+use monoio::buf::IoBufMut;
+use socket2::{Domain, Socket, Type};
+use std::cell::RefCell;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc, Barrier};
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub addr: SocketAddr,
+    pub request: RequestTemplate,
+    /// For the report.
+    pub target: String,
+    pub connections: usize,
+    pub threads: usize,
+    /// Pin client shard `i` to `cpus[i % len]`; `None` leaves threads unpinned.
+    pub cpus: Option<Vec<usize>>,
+    /// Stop after this long…
+    pub duration: Duration,
+    /// …or after this many responses in total, whichever comes first.
+    pub requests: Option<u64>,
+    /// Open loop at this many requests/s in total; `None` is closed loop.
+    pub rate: Option<u64>,
+    /// Closed loop: requests in flight per connection (open loop always sends one at a time).
+    pub pipeline: usize,
+    /// Source addresses, connection `i` binds `sources[i % len]` (with IP_BIND_ADDRESS_NO_PORT,
+    /// so each address has its own ephemeral port range). Empty: the kernel picks.
+    pub sources: Vec<IpAddr>,
+    /// Per read/write; a connection that times out is counted, closed and reopened.
+    pub timeout: Duration,
+}
+
+/// Progress counters one shard publishes for the live line (written by that shard only).
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub responses: AtomicU64,
+    pub errors: AtomicU64,
+}
+
+/// Run the scenario; `on_tick(elapsed, responses, errors)` is called about once a second from the
+/// calling thread. Returns the merged statistics and the measured duration.
+pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Result<(Stats, Duration)> {
+    if cfg.connections == 0 {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "need at least one connection"));
+    }
+    let threads = cfg.threads.clamp(1, cfg.connections);
+    let cfg = Arc::new(HttpConfig { threads, ..cfg });
+    let progress: Arc<Vec<Progress>> = Arc::new((0..threads).map(|_| Progress::default()).collect());
+    let barrier = Arc::new(Barrier::new(threads + 1));
+    let (tx, rx) = mpsc::channel::<(Stats, Duration)>();
+    let placement = match &cfg.cpus {
+        Some(c) if !c.is_empty() => shard::Placement::Pinned(c.clone()),
+        _ => shard::Placement::Unpinned,
+    };
+    let (c2, p2, b2) = (cfg.clone(), progress.clone(), barrier.clone());
+    let sharded = shard::Builder::new().shards(threads).placement(placement).name("load").start(
+        |_ctx| Ok(()),
+        move |_state: Rc<()>, ctx: shard::ShardCtx<()>| {
+            let (cfg, progress, barrier, tx) = (c2.clone(), p2.clone(), b2.clone(), tx.clone());
+            async move {
+                let out = shard_main(cfg, ctx.id, progress, barrier).await;
+                let _ = tx.send(out);
+            }
+        },
+    )?;
+    // Every shard has connected: the clock starts for all at once.
+    barrier.wait();
+    let t0 = Instant::now();
+    let mut merged = Stats::default();
+    let mut elapsed = Duration::ZERO;
+    let mut got = 0;
+    while got < threads {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok((s, d)) => {
+                merged.merge(&s);
+                elapsed = elapsed.max(d);
+                got += 1;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let r = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
+                let e = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
+                on_tick(t0.elapsed(), r, e);
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    sharded.join();
+    if got < threads {
+        return Err(io::Error::other("a client shard died before reporting"));
+    }
+    Ok((merged, elapsed))
+}
+
+/// Build the report from a run's results.
+pub fn report(cfg: &HttpConfig, stats: &Stats, elapsed: Duration) -> Report {
+    let secs = elapsed.as_secs_f64().max(1e-9);
+    Report {
+        scenario: "http".into(),
+        target: cfg.target.clone(),
+        mode: if cfg.rate.is_some() { "open" } else { "closed" },
+        rate: cfg.rate,
+        connections: cfg.connections,
+        threads: cfg.threads.clamp(1, cfg.connections),
+        pipeline: if cfg.rate.is_some() { 1 } else { cfg.pipeline.max(1) },
+        duration_s: secs,
+        responses: stats.responses,
+        rps: stats.responses as f64 / secs,
+        bytes: stats.bytes,
+        connects: stats.connects,
+        status: status_map(&stats.status),
+        errors: stats.errors.clone(),
+        errors_total: stats.error_total(),
+        latency_us: Percentiles::of(&stats.latency),
+        latency_uncorrected_us: Percentiles::of(&stats.uncorrected),
+    }
+}
+
+/// Connection `i`'s share of a total request cap.
+fn cap_for(total: Option<u64>, conns: usize, i: usize) -> u64 {
+    match total {
+        None => u64::MAX,
+        Some(t) => t / conns as u64 + u64::from((i as u64) < t % conns as u64),
+    }
+}
+
+async fn shard_main(cfg: Arc<HttpConfig>, id: usize, progress: Arc<Vec<Progress>>, barrier: Arc<Barrier>) -> (Stats, Duration) {
+    let stats = Rc::new(RefCell::new(Stats::default()));
+    let mine: Vec<usize> = (id..cfg.connections).step_by(cfg.threads).collect();
+    // Connect everything before the clock starts (blocking connects: loopback, start-up only).
+    let mut streams = Vec::with_capacity(mine.len());
+    for &i in &mine {
+        let s = match connect(&cfg, i) {
+            Ok(s) => {
+                stats.borrow_mut().connects += 1;
+                Some(s)
+            }
+            Err(_) => {
+                stats.borrow_mut().error("connect");
+                None
+            }
+        };
+        streams.push((i, s));
+    }
+    // Blocking here is fine: nothing else runs on this shard yet.
+    barrier.wait();
+    let start = Instant::now();
+    let end = start + cfg.duration;
+    let tasks: Vec<_> = streams
+        .into_iter()
+        .map(|(i, s)| {
+            let conn = Conn { cfg: cfg.clone(), i, start, end, stats: stats.clone(), progress: progress.clone(), shard: id };
+            monoio::spawn(conn.run(s))
+        })
+        .collect();
+    for t in tasks {
+        t.await;
+    }
+    let elapsed = start.elapsed();
+    let s = stats.borrow().clone();
+    (s, elapsed)
+}
+
+fn connect(cfg: &HttpConfig, i: usize) -> io::Result<monoio::net::TcpStream> {
+    connect_to(cfg.addr, &cfg.sources, i)
+}
+
+/// Connection `i` to `addr`, from `sources[i % len]` if any. A blocking connect (loopback:
+/// immediate), then handed to the shard's runtime.
+pub(crate) fn connect_to(addr: SocketAddr, sources: &[IpAddr], i: usize) -> io::Result<monoio::net::TcpStream> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    if !sources.is_empty() {
+        let src = sources[i % sources.len()];
+        set_bind_address_no_port(&sock)?;
+        sock.bind(&SocketAddr::new(src, 0).into())?;
+    }
+    sock.connect(&addr.into())?;
+    sock.set_nodelay(true)?;
+    sock.set_nonblocking(true)?;
+    monoio::net::TcpStream::from_std(sock.into())
+}
+
+/// Let bind() pick only the address and defer the port to connect(), which can then reuse a port
+/// for different destinations and gives each source address its own ~28k ports.
+fn set_bind_address_no_port(sock: &Socket) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt on a valid, owned socket fd with a pointer to a live c_int and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::IPPROTO_IP,
+            libc::IP_BIND_ADDRESS_NO_PORT,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+struct Conn {
+    cfg: Arc<HttpConfig>,
+    i: usize,
+    start: Instant,
+    end: Instant,
+    stats: Rc<RefCell<Stats>>,
+    progress: Arc<Vec<Progress>>,
+    shard: usize,
+}
+
+/// Why a connection's loop returned.
+enum Exit {
+    /// Time is up or the cap is reached.
+    Finished,
+    /// The server asked to close (`connection: close`); reconnect without counting an error.
+    Closed,
+    /// Counted as this kind; reconnect.
+    Error(&'static str),
+}
+
+impl Conn {
+    async fn run(self, mut stream: Option<monoio::net::TcpStream>) {
+        let cap = cap_for(self.cfg.requests, self.cfg.connections, self.i);
+        let mut rng = Rng::new(self.i as u64 + 1);
+        let mut pacer = self.cfg.rate.map(|r| Pacer::new(Schedule::new(r, self.cfg.connections as u64, self.i as u64)));
+        let mut done = 0u64;
+        loop {
+            if done >= cap || Instant::now() >= self.end {
+                return;
+            }
+            let mut s = match stream.take() {
+                Some(s) => s,
+                None => match connect(&self.cfg, self.i) {
+                    Ok(s) => {
+                        self.stats.borrow_mut().connects += 1;
+                        s
+                    }
+                    Err(_) => {
+                        self.error("connect");
+                        monoio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                },
+            };
+            match self.drive(&mut s, cap, &mut done, &mut rng, pacer.as_mut()).await {
+                Exit::Finished => return,
+                Exit::Closed => {}
+                Exit::Error(kind) => self.error(kind),
+            }
+            if let Some(p) = pacer.as_mut() {
+                // A request lost with its connection has no answer; drop it from the pacer.
+                let _ = p.on_response(0);
+            }
+        }
+    }
+
+    fn error(&self, kind: &'static str) {
+        self.stats.borrow_mut().error(kind);
+        self.progress[self.shard].errors.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn ns_since_start(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.start).as_nanos() as u64
+    }
+
+    /// Send and receive on one connection until finished or broken.
+    async fn drive(&self, s: &mut monoio::net::TcpStream, cap: u64, done: &mut u64, rng: &mut Rng, mut pacer: Option<&mut Pacer>) -> Exit {
+        let depth = if pacer.is_some() { 1 } else { self.cfg.pipeline.max(1) as u64 };
+        let timeout = self.cfg.timeout;
+        let mut wbuf: Vec<u8> = Vec::with_capacity(1024);
+        let mut rbuf: Vec<u8> = Vec::with_capacity(16 * 1024);
+        let mut pos = 0usize;
+        loop {
+            let now = Instant::now();
+            if now >= self.end || *done >= cap {
+                return Exit::Finished;
+            }
+            if let Some(p) = pacer.as_deref() {
+                let due = self.start + Duration::from_nanos(p.next_due());
+                if due >= self.end {
+                    return Exit::Finished;
+                }
+                if due > now {
+                    monoio::time::sleep_until(monoio::time::Instant::from_std(due)).await;
+                }
+            }
+            let n = depth.min(cap - *done);
+            wbuf.clear();
+            for _ in 0..n {
+                self.cfg.request.render(rng, &mut wbuf);
+            }
+            let sent = Instant::now();
+            if let Some(p) = pacer.as_deref_mut() {
+                p.on_send(self.ns_since_start(sent));
+            }
+            match monoio::time::timeout(timeout, s.write_all(wbuf)).await {
+                Ok((Ok(_), b)) => wbuf = b,
+                Ok((Err(_), _)) => return Exit::Error("write"),
+                Err(_) => return Exit::Error("timeout"),
+            }
+            let mut close = false;
+            for _ in 0..n {
+                let (status, len) = loop {
+                    match parse_response(&rbuf[pos..], self.cfg.request.is_head) {
+                        Ok(Parse::Done { status, len, close: c }) => {
+                            close |= c;
+                            break (status, len);
+                        }
+                        Ok(Parse::Incomplete) => {}
+                        Err(e) => return Exit::Error(e.as_str()),
+                    }
+                    if pos == rbuf.len() {
+                        rbuf.clear();
+                        pos = 0;
+                    } else if pos > 0 {
+                        rbuf.drain(..pos);
+                        pos = 0;
+                    }
+                    rbuf.reserve(16 * 1024);
+                    let (len, cap) = (rbuf.len(), rbuf.capacity());
+                    match monoio::time::timeout(timeout, s.read(rbuf.slice_mut(len..cap))).await {
+                        Ok((Ok(0), _)) => return Exit::Error("closed"),
+                        Ok((Ok(_), b)) => rbuf = b.into_inner(),
+                        Ok((Err(_), _)) => return Exit::Error("read"),
+                        Err(_) => return Exit::Error("timeout"),
+                    }
+                };
+                pos += len;
+                let now = Instant::now();
+                let sample = match pacer.as_deref_mut() {
+                    Some(p) => p.on_response(self.ns_since_start(now)).unwrap_or(Sample { corrected: 0, uncorrected: 0 }),
+                    None => {
+                        let d = now.duration_since(sent).as_nanos() as u64;
+                        Sample { corrected: d, uncorrected: d }
+                    }
+                };
+                {
+                    let mut st = self.stats.borrow_mut();
+                    st.record(status, sample);
+                    st.bytes += len as u64;
+                }
+                self.progress[self.shard].responses.fetch_add(1, Ordering::Relaxed);
+                *done += 1;
+                if close {
+                    // Responses after a `connection: close` one will not come.
+                    return Exit::Closed;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cap_for;
+
+    #[test]
+    fn cap_splits_exactly() {
+        for total in [0u64, 1, 7, 100, 1001] {
+            for conns in [1usize, 3, 8] {
+                let sum: u64 = (0..conns).map(|i| cap_for(Some(total), conns, i)).sum();
+                assert_eq!(sum, total);
+            }
+        }
+        assert_eq!(cap_for(None, 4, 0), u64::MAX);
+    }
+}
