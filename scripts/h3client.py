@@ -41,8 +41,10 @@ class Client(QuicConnectionProtocol):
                     else:
                         resp["headers"][k] = v
             elif isinstance(ev, DataReceived):
-                resp["body"] += ev.data.decode("utf-8", "replace")
+                # Bytes until the end: a UTF-8 character may be split across DATA frames.
+                resp["body"] += ev.data
             if getattr(ev, "stream_ended", False) and not done.done():
+                resp["body"] = resp["body"].decode("utf-8", "replace")
                 done.set_result(resp)
 
     async def request(self, authority, req):
@@ -58,7 +60,7 @@ class Client(QuicConnectionProtocol):
             headers.append((b"content-type", req.get("content_type", "application/json").encode()))
             headers.append((b"content-length", str(len(body)).encode()))
         done = asyncio.get_running_loop().create_future()
-        self.pending[sid] = ({"status": 0, "headers": {}, "body": ""}, done)
+        self.pending[sid] = ({"status": 0, "headers": {}, "body": b""}, done)
         self.h3.send_headers(sid, headers, end_stream=not body)
         if body:
             self.h3.send_data(sid, body, end_stream=True)
