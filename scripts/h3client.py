@@ -5,6 +5,8 @@ usage: h3client.py HOST PORT [--cafile PEM] < requests.json > responses.json
 
 stdin: a JSON list of {"method": "GET", "path": "/healthz", "body": "...", "content_type": "..."}.
 stdout: a JSON list of {"status": 200, "headers": {...}, "body": "..."} in the same order.
+{"bad": "data_before_headers"} instead sends a DATA frame first on a request stream (an RFC 9114
+violation) and answers {"closed_with": CODE}: the error code the server closed the connection with.
 All requests go concurrently on one QUIC connection. Without --cafile the certificate is not
 verified (the server's self-signed one). Exit status 1 on a connection failure.
 """
@@ -16,9 +18,10 @@ import sys
 
 from aioquic.asyncio import connect
 from aioquic.asyncio.protocol import QuicConnectionProtocol
-from aioquic.h3.connection import H3_ALPN, H3Connection
+from aioquic.h3.connection import H3_ALPN, FrameType, H3Connection, encode_frame
 from aioquic.h3.events import DataReceived, HeadersReceived
 from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.events import ConnectionTerminated
 
 
 class Client(QuicConnectionProtocol):
@@ -26,8 +29,11 @@ class Client(QuicConnectionProtocol):
         super().__init__(*args, **kwargs)
         self.h3 = H3Connection(self._quic)
         self.pending = {}
+        self.closed = asyncio.get_running_loop().create_future()
 
     def quic_event_received(self, event):
+        if isinstance(event, ConnectionTerminated) and not self.closed.done():
+            self.closed.set_result(event.error_code)
         for ev in self.h3.handle_event(event):
             slot = self.pending.get(getattr(ev, "stream_id", None))
             if slot is None:
@@ -49,6 +55,10 @@ class Client(QuicConnectionProtocol):
 
     async def request(self, authority, req):
         sid = self._quic.get_next_available_stream_id()
+        if req.get("bad") == "data_before_headers":
+            self._quic.send_stream_data(sid, encode_frame(FrameType.DATA, b"x"), end_stream=True)
+            self.transmit()
+            return {"closed_with": await asyncio.wait_for(asyncio.shield(self.closed), 10)}
         body = req.get("body", "").encode()
         headers = [
             (b":method", req.get("method", "GET").encode()),
@@ -65,7 +75,10 @@ class Client(QuicConnectionProtocol):
         if body:
             self.h3.send_data(sid, body, end_stream=True)
         self.transmit()
-        return await asyncio.wait_for(done, 10)
+        try:
+            return await asyncio.wait_for(done, 10)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"no complete response to {req.get('method', 'GET')} {req['path']} in 10 s") from None
 
 
 async def main():

@@ -140,7 +140,8 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
                 monoio::spawn(async move {
                     match resolver.resolve_request().await {
                         Ok((req, stream)) => request(&st, req, stream).await,
-                        Err(e) if e.is_h3_no_error() => {}
+                        // A connection-level error is counted once, by the accept loop below.
+                        Err(e) if e.is_h3_no_error() || matches!(e, h3::error::StreamError::ConnectionError { .. }) => {}
                         Err(e) => {
                             st.stats.count(RouteId::Protocol, 400);
                             debug!(shard = st.id, error = %e, "http/3 bad request stream");
