@@ -121,6 +121,27 @@ pub(crate) struct Settings {
     /// WebSocket subscribers on every shard. Enable only where the port is not public. [default: false]
     #[arg(long, env = "HYPERCUBE_WS_PUBLISH_API")]
     pub(crate) ws_publish_api: Option<bool>,
+    /// Serve HTTP/3 (QUIC) on UDP at the same port as TCP, one endpoint per shard; HTTP/1.1
+    /// responses then carry `Alt-Svc: h3=":PORT"`. [default: false]
+    #[arg(long, env = "HYPERCUBE_H3")]
+    pub(crate) h3: Option<bool>,
+    /// HTTP/3 TLS certificate chain (PEM). Without it a self-signed certificate for localhost is
+    /// made at start, written to $TMPDIR/hypercube-PID/, and its path logged. [default: none]
+    #[arg(long, env = "HYPERCUBE_TLS_CERT", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// HTTP/3 TLS private key (PEM, PKCS#8, PKCS#1 or SEC1). [default: none]
+    #[arg(long, env = "HYPERCUBE_TLS_KEY", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// HTTP/3: concurrent request streams per connection. [default: 100]
+    #[arg(long, env = "HYPERCUBE_H3_MAX_STREAMS")]
+    pub(crate) h3_max_streams: Option<u32>,
+    /// HTTP/3: a connection with no traffic for this long is closed. [default: 30s]
+    #[arg(long, env = "HYPERCUBE_H3_IDLE_TIMEOUT", value_parser = parse_duration)]
+    #[serde(default, deserialize_with = "de_duration")]
+    pub(crate) h3_idle_timeout: Option<Duration>,
+    /// HTTP/3: open connections per shard; further handshakes are refused. [default: 10000]
+    #[arg(long, env = "HYPERCUBE_H3_MAX_CONNS")]
+    pub(crate) h3_max_conns: Option<usize>,
     /// Log format: pretty or json. [default: pretty]
     #[arg(long, env = "HYPERCUBE_LOG_FORMAT")]
     pub(crate) log_format: Option<LogFormat>,
@@ -213,6 +234,10 @@ pub(crate) struct Config {
     pub(crate) ws: crate::ws::WsConfig,
     pub(crate) inference: inference::service::Settings,
     pub(crate) infer_deadline: Duration,
+    /// HTTP/3 settings when enabled.
+    pub(crate) h3: Option<crate::h3::H3Config>,
+    /// `Alt-Svc` value for HTTP/1.1 responses (set at start, once the port is known).
+    pub(crate) alt_svc: Option<bytes::Bytes>,
 }
 
 macro_rules! overlay {
@@ -232,6 +257,7 @@ impl Settings {
             ort_lib, model_dir, ep, infer_workers, infer_threads, max_batch, max_wait, infer_queue, infer_deadline,
             corpus_cache);
         overlay!(self, file, batch_max_items, search_max_years, search_max_points, search_max_page);
+        overlay!(self, file, h3, tls_cert, tls_key, h3_max_streams, h3_idle_timeout, h3_max_conns);
         Ok(self)
     }
 
@@ -258,6 +284,7 @@ impl Settings {
             return Err("max_head_bytes must be ≥ 256, max_pipelined and max_headers ≥ 1".into());
         }
         let ws = self.ws_config()?;
+        let h3 = self.h3_config()?;
         let inference = inference::service::Settings {
             enabled: self.inference.unwrap_or(true),
             library: self.ort_lib.clone().unwrap_or_else(|| ".deps/onnxruntime/libonnxruntime.so".into()),
@@ -308,7 +335,33 @@ impl Settings {
                 max_page: self.search_max_page.unwrap_or(1000).max(1),
             },
             ws,
+            h3,
+            alt_svc: None,
         })
+    }
+
+    fn h3_config(&self) -> Result<Option<crate::h3::H3Config>, String> {
+        if !self.h3.unwrap_or(false) {
+            return Ok(None);
+        }
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => crate::h3::tls::Source::Files { cert: cert.clone(), key: key.clone() },
+            (None, None) => crate::h3::tls::Source::SelfSigned {
+                dir: std::env::temp_dir().join(format!("hypercube-{}", std::process::id())),
+            },
+            _ => return Err("tls_cert and tls_key go together".into()),
+        };
+        let c = crate::h3::H3Config {
+            max_streams: self.h3_max_streams.unwrap_or(100),
+            idle_timeout: self.h3_idle_timeout.unwrap_or(Duration::from_secs(30)),
+            max_conns: self.h3_max_conns.unwrap_or(10_000),
+            max_field_section: self.max_head_bytes.unwrap_or(16 * 1024) as u64,
+            tls,
+        };
+        if c.max_streams == 0 || c.max_conns == 0 || c.idle_timeout.is_zero() {
+            return Err("h3_max_streams, h3_max_conns and h3_idle_timeout must be > 0".into());
+        }
+        Ok(Some(c))
     }
 
     fn ws_config(&self) -> Result<crate::ws::WsConfig, String> {

@@ -161,7 +161,11 @@ async fn dispatch(st: &ShardState, conn: &mut Conn, stop: &Stop, shut: &mut bool
         let (route, resp) = router::handle(st, &r).await;
         st.stats.in_flight.set(st.stats.in_flight.get().saturating_sub(1));
         st.stats.record(route, resp.status, t0.elapsed().as_nanos() as u64);
-        if let Err(e) = conn.respond(id, to_http1(resp, &st.date), Instant::now()) {
+        let mut out = to_http1(resp, &st.date);
+        if let Some(alt) = &st.cfg.alt_svc {
+            out = out.header("alt-svc", alt.clone());
+        }
+        if let Err(e) = conn.respond(id, out, Instant::now()) {
             debug!(shard = st.id, error = %e, "respond");
         }
     }

@@ -9,6 +9,7 @@
 //!   a TCP stream and the sans-IO `proto::http1::Conn`.
 //! - `router`: the transport-neutral router; `api`: request schemas and handlers.
 //! - `state`, `stats`, `metrics`: per-shard state and counters, Prometheus text.
+//! - `h3`: HTTP/3 (quinn + h3 on each shard's UDP socket), same router; TLS and `gen-cert`.
 //! - `ws`: WebSocket endpoints (`/v1/ws`, `/v1/ws/echo`) on top of the HTTP upgrade.
 //! - `cli`: the offline subcommands.
 use clap::{Parser, Subcommand};
@@ -18,6 +19,7 @@ mod api;
 mod cli;
 mod config;
 mod conn;
+mod h3;
 mod logging;
 mod metrics;
 mod router;
@@ -44,6 +46,8 @@ enum Command {
     Chart(cli::chart::ChartArgs),
     /// Convert between Gregorian and Korean (KASI) lunar dates.
     Lunar(cli::lunar::LunarArgs),
+    /// Write a self-signed development certificate (cert.pem, key.pem) for HTTP/3.
+    GenCert(h3::tls::GenCertArgs),
 }
 
 /// The engine's batch kernel in use (chosen once: `HYPERCUBE_KERNEL` or the best this CPU runs).
@@ -71,5 +75,6 @@ fn main() -> ExitCode {
         },
         Command::Chart(a) => cli::chart::run(a),
         Command::Lunar(a) => cli::lunar::run(a),
+        Command::GenCert(a) => h3::tls::gen_cert(a),
     }
 }

@@ -22,6 +22,8 @@ use tracing::{error, info, warn};
 /// Per-shard state plus the listener the shard's accept loop takes at start.
 pub(crate) struct Boot {
     listener: RefCell<Option<std::net::TcpListener>>,
+    /// The shard's UDP socket and the shared QUIC config, when HTTP/3 is on.
+    h3: RefCell<Option<(std::net::UdpSocket, Arc<crate::h3::Endpoint>)>>,
 }
 
 /// Run the server until a signal stops it.
@@ -73,10 +75,19 @@ fn inference_settings(cfg: &Config) -> inference::service::Settings {
 }
 
 /// Bind, start every shard, and return their handle (used by tests too).
-pub(crate) fn start(cfg: Config) -> io::Result<Sharded<ShardState>> {
-    let cfg = Arc::new(cfg);
+pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
     // Port 0: pick one port that every shard then binds with SO_REUSEPORT.
     let (addr, reserved) = listener::reserve(cfg.listen)?;
+    let h3 = match &cfg.h3 {
+        Some(h) => {
+            let ep = crate::h3::Endpoint::new(h).map_err(io::Error::other)?;
+            cfg.alt_svc = Some(format!("h3=\":{}\"", addr.port()).into());
+            crate::h3::log_enabled(addr.port(), h);
+            Some(Arc::new(ep))
+        }
+        None => None,
+    };
+    let cfg = Arc::new(cfg);
     let placement = if cfg.pin { Placement::Pinned(cfg.cpus.clone()) } else { Placement::Unpinned };
     let driver = match cfg.driver {
         DriverName::Auto => Driver::Auto,
@@ -96,6 +107,14 @@ pub(crate) fn start(cfg: Config) -> io::Result<Sharded<ShardState>> {
                 let l = listener::tcp(addr, opts).map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
                 let st = ShardState::new(ctx, c1.clone());
                 st.boot.listener.replace(Some(l));
+                if let Some(ep) = &h3 {
+                    // No SO_INCOMING_CPU on UDP: it makes the kernel prefer the socket of the
+                    // CPU a datagram arrived on, so one QUIC connection's packets would hop
+                    // between shards (observed on loopback as the client thread migrates).
+                    let udp_opts = ListenOpts { incoming_cpu: None, ..opts };
+                    let u = listener::udp(addr, udp_opts).map_err(|e| io::Error::new(e.kind(), format!("bind udp {addr}: {e}")))?;
+                    st.boot.h3.replace(Some((u, ep.clone())));
+                }
                 Ok(st)
             },
             move |st, ctx| accept_loop(st, ctx, c2.clone()),
@@ -107,7 +126,7 @@ pub(crate) fn start(cfg: Config) -> io::Result<Sharded<ShardState>> {
 
 impl Boot {
     pub(crate) fn new() -> Self {
-        Self { listener: RefCell::new(None) }
+        Self { listener: RefCell::new(None), h3: RefCell::new(None) }
     }
 }
 
@@ -122,6 +141,7 @@ async fn accept_loop(st: Rc<ShardState>, ctx: ShardCtx<ShardState>, cfg: Arc<Con
             return;
         }
     };
+    let h3 = st.boot.h3.take().map(|(sock, ep)| monoio::spawn(crate::h3::serve(st.clone(), ctx.stop.clone(), sock, ep)));
     let stop = ctx.stop.waiter();
     loop {
         monoio::select! {
@@ -151,6 +171,9 @@ async fn accept_loop(st: Rc<ShardState>, ctx: ShardCtx<ShardState>, cfg: Arc<Con
     info!(shard = ctx.id, open, "draining");
     if monoio::time::timeout(cfg.drain_timeout, st.all_closed()).await.is_err() {
         warn!(shard = ctx.id, open = st.stats.conns_open.get(), "drain deadline passed; closing the rest");
+    }
+    if let Some(h3) = h3 {
+        h3.await;
     }
     info!(shard = ctx.id, "shard stopped");
 }

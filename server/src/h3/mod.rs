@@ -1,0 +1,274 @@
+//! HTTP/3 front end: one quinn endpoint per shard on the shard's own SO_REUSEPORT UDP socket
+//! (same port number as TCP), h3 on top, every request answered by the shared
+//! [`router::handle`](crate::router::handle).
+//!
+//! Off unless `--h3 true`. Limits are explicit settings ([`H3Config`]): concurrent request
+//! streams per connection, idle timeout, request body size (the HTTP/1.1 `max_body_bytes`),
+//! connections per shard. Protocol violations (bad frames, bad streams) are answered by h3 with
+//! the RFC 9114 error codes; the connection or stream ends and the request is counted as a
+//! `protocol_error` in `/metrics`.
+//!
+//! # Layout
+//! - `runtime`: `quinn::Runtime` on monoio (the only glue between quinn and the shard's loop).
+//! - `tls`: the certificate (from files, or a self-signed one made at start) and `gen-cert`.
+pub(crate) mod runtime;
+pub(crate) mod tls;
+
+use crate::router::{self, Method, Req, Resp};
+use crate::state::ShardState;
+use crate::stats::{RouteId, Stats};
+use bytes::{Buf, Bytes, BytesMut};
+use h3::error::Code;
+use h3::server::RequestStream;
+use shard::Stop;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::{debug, info, warn};
+
+/// HTTP/3 settings, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct H3Config {
+    /// Concurrent request streams a client may open on one connection.
+    pub(crate) max_streams: u32,
+    /// A connection with no traffic for this long is closed.
+    pub(crate) idle_timeout: Duration,
+    /// Open HTTP/3 connections per shard; further handshakes are refused.
+    pub(crate) max_conns: usize,
+    /// Largest request header section (QPACK-decoded) in bytes.
+    pub(crate) max_field_section: u64,
+    /// The TLS certificate chain and key to present.
+    pub(crate) tls: tls::Source,
+}
+
+/// What the accept loop needs, built once before the shards start.
+pub(crate) struct Endpoint {
+    server: quinn::ServerConfig,
+}
+
+impl Endpoint {
+    /// Build the QUIC server configuration (TLS + transport limits) shared by every shard.
+    pub(crate) fn new(cfg: &H3Config) -> Result<Self, String> {
+        let crypto = tls::server_crypto(&cfg.tls)?;
+        let mut server = quinn::ServerConfig::with_crypto(crypto);
+        let mut transport = quinn::TransportConfig::default();
+        transport.max_concurrent_bidi_streams(cfg.max_streams.into());
+        // The peer's control stream and two QPACK streams (RFC 9114 §6.2), plus grease room.
+        transport.max_concurrent_uni_streams(8u32.into());
+        let idle = quinn::IdleTimeout::try_from(cfg.idle_timeout).map_err(|e| format!("h3_idle_timeout: {e}"))?;
+        transport.max_idle_timeout(Some(idle));
+        server.transport_config(Arc::new(transport));
+        Ok(Self { server })
+    }
+}
+
+/// Run the shard's HTTP/3 endpoint on `sock` until the shard stops, then close its connections
+/// with H3_NO_ERROR and wait (up to the drain timeout) for the peers to acknowledge.
+pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSocket, ep: Arc<Endpoint>) {
+    let Some(h3) = st.cfg.h3.clone() else { return };
+    let endpoint = match quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        Some(ep.server.clone()),
+        sock,
+        Arc::new(runtime::MonoioRuntime),
+    ) {
+        Ok(e) => e,
+        Err(e) => {
+            warn!(shard = st.id, error = %e, "http/3 endpoint");
+            return;
+        }
+    };
+    let open = Rc::new(std::cell::Cell::new(0usize));
+    let waiter = stop.waiter();
+    loop {
+        monoio::select! {
+            inc = endpoint.accept() => match inc {
+                Some(incoming) if open.get() >= h3.max_conns => {
+                    Stats::add(&st.stats.conns_rejected, 1);
+                    st.stats.count(RouteId::Rejected, 503);
+                    incoming.refuse();
+                }
+                Some(incoming) => {
+                    open.set(open.get() + 1);
+                    let (st, stop, open, h3) = (st.clone(), stop.clone(), open.clone(), h3.clone());
+                    monoio::spawn(async move {
+                        connection(&st, &stop, incoming, &h3).await;
+                        open.set(open.get().saturating_sub(1));
+                    });
+                }
+                None => break,
+            },
+            _ = waiter.stopped() => break,
+        }
+    }
+    endpoint.close(Code::H3_NO_ERROR.value().try_into().unwrap_or_default(), b"shutting down");
+    if monoio::time::timeout(st.cfg.drain_timeout, endpoint.wait_idle()).await.is_err() {
+        warn!(shard = st.id, "http/3 drain deadline passed");
+    }
+    debug!(shard = st.id, "http/3 endpoint stopped");
+}
+
+async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming, cfg: &H3Config) {
+    let conn = match incoming.await {
+        Ok(c) => c,
+        Err(e) => {
+            debug!(shard = st.id, error = %e, "http/3 handshake failed");
+            return;
+        }
+    };
+    Stats::add(&st.stats.conns_accepted, 1);
+    let built = h3::server::builder()
+        .max_field_section_size(cfg.max_field_section)
+        .build::<_, Bytes>(h3_quinn::Connection::new(conn))
+        .await;
+    let mut h3c = match built {
+        Ok(c) => c,
+        Err(e) => {
+            protocol_error(st, &e);
+            return;
+        }
+    };
+    loop {
+        let accepted = if stop.is_stopped() {
+            break;
+        } else {
+            h3c.accept().await
+        };
+        match accepted {
+            Ok(Some(resolver)) => {
+                let st = st.clone();
+                monoio::spawn(async move {
+                    match resolver.resolve_request().await {
+                        Ok((req, stream)) => request(&st, req, stream).await,
+                        // A connection-level error is counted once, by the accept loop below.
+                        Err(e) if e.is_h3_no_error() || matches!(e, h3::error::StreamError::ConnectionError { .. }) => {}
+                        Err(e) => {
+                            st.stats.count(RouteId::Protocol, 400);
+                            debug!(shard = st.id, error = %e, "http/3 bad request stream");
+                        }
+                    }
+                });
+            }
+            Ok(None) => break,
+            Err(e) => {
+                protocol_error(st, &e);
+                break;
+            }
+        }
+    }
+    // Graceful close: GOAWAY, let accepted requests finish.
+    let _ = h3c.shutdown(0).await;
+    Stats::add(&st.stats.conns_closed, 1);
+}
+
+/// Count a connection that h3 closed because the peer broke RFC 9114 (h3 sends the error code).
+/// The peer's own close, with any code, and idle timeouts are not errors of ours to count.
+fn protocol_error(st: &ShardState, e: &h3::error::ConnectionError) {
+    if e.is_h3_no_error() || !matches!(e, h3::error::ConnectionError::Local { .. }) {
+        return;
+    }
+    st.stats.count(RouteId::Protocol, 400);
+    debug!(shard = st.id, error = %e, "http/3 connection error");
+}
+
+/// One request stream: read the body (bounded), route, answer.
+async fn request<S>(st: &ShardState, req: http::Request<()>, mut stream: RequestStream<S, Bytes>)
+where
+    S: h3::quic::BidiStream<Bytes>,
+{
+    let t0 = Instant::now();
+    let max_body = st.cfg.limits.max_body;
+    let mut body = BytesMut::new();
+    let mut too_big = false;
+    loop {
+        match stream.recv_data().await {
+            Ok(Some(mut chunk)) => {
+                if body.len() + chunk.remaining() > max_body {
+                    too_big = true;
+                    break;
+                }
+                while chunk.has_remaining() {
+                    let c = chunk.chunk();
+                    body.extend_from_slice(c);
+                    let n = c.len();
+                    chunk.advance(n);
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                if !e.is_h3_no_error() {
+                    st.stats.count(RouteId::Protocol, 400);
+                    debug!(shard = st.id, error = %e, "http/3 request body");
+                }
+                return;
+            }
+        }
+    }
+    let method = match *req.method() {
+        http::Method::GET => Method::Get,
+        http::Method::HEAD => Method::Head,
+        http::Method::POST => Method::Post,
+        _ => Method::Other,
+    };
+    let (route, resp) = if too_big {
+        // RFC 9114 §4.1.1: a complete response may be sent before the request is read; tell the
+        // client to stop sending with H3_NO_ERROR.
+        stream.stop_sending(Code::H3_NO_ERROR);
+        (RouteId::Protocol, Resp::error(413, "payload_too_large", "request body too large", None))
+    } else {
+        Stats::add(&st.stats.in_flight, 1);
+        let r = Req {
+            method,
+            path: req.uri().path(),
+            query: req.uri().query().unwrap_or(""),
+            content_type: req.headers().get(http::header::CONTENT_TYPE).map(|v| v.as_bytes()),
+            body: &body,
+        };
+        let out = router::handle(st, &r).await;
+        st.stats.in_flight.set(st.stats.in_flight.get().saturating_sub(1));
+        out
+    };
+    st.stats.record(route, resp.status, t0.elapsed().as_nanos() as u64);
+    Stats::add(&st.stats.bytes_in, body.len() as u64);
+    let head_only = method == Method::Head;
+    if let Err(e) = respond(st, &mut stream, resp, head_only).await {
+        debug!(shard = st.id, error = %e, "http/3 respond");
+    }
+}
+
+async fn respond<S>(st: &ShardState, stream: &mut RequestStream<S, Bytes>, r: Resp, head_only: bool) -> Result<(), h3::error::StreamError>
+where
+    S: h3::quic::BidiStream<Bytes>,
+{
+    let mut b = http::Response::builder().status(r.status).header(http::header::CONTENT_TYPE, r.content_type);
+    // A HEAD response may omit Content-Length (RFC 9110 §8.6); aioquic's client checks it against
+    // the (empty) body and closes the connection when they differ, so HEAD goes without it.
+    if !head_only {
+        b = b.header(http::header::CONTENT_LENGTH, r.body.len());
+    }
+    b = b
+        .header(http::header::DATE, http::HeaderValue::from_maybe_shared(st.date.get()).unwrap_or(http::HeaderValue::from_static("")));
+    if let Some(allow) = r.allow {
+        b = b.header(http::header::ALLOW, allow);
+    }
+    if let Some(secs) = r.retry_after {
+        b = b.header(http::header::RETRY_AFTER, secs);
+    }
+    // Every value above is a valid header value; should one not be, answer 500 rather than panic.
+    let resp = b.body(()).unwrap_or_else(|_| {
+        let mut x = http::Response::new(());
+        *x.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+        x
+    });
+    stream.send_response(resp).await?;
+    if !head_only && !r.body.is_empty() {
+        Stats::add(&st.stats.bytes_out, r.body.len() as u64);
+        stream.send_data(r.body).await?;
+    }
+    stream.finish().await
+}
+
+/// Log once per process that HTTP/3 is on.
+pub(crate) fn log_enabled(port: u16, cfg: &H3Config) {
+    info!(port, max_streams = cfg.max_streams, max_conns = cfg.max_conns, "http/3 enabled (udp, same port as tcp)");
+}
