@@ -212,18 +212,7 @@ fn birth(dt: &str, offset: &str, lon: Option<&str>) -> Result<BirthInput, String
     let longitude = lon
         .map(|l| l.parse::<f64>().map_err(|_| format!("bad longitude_deg {l:?}")))
         .transpose()?;
-    Ok(BirthInput {
-        year: t.year,
-        month: t.month,
-        day: t.day,
-        hour: t.hour,
-        minute: t.minute,
-        second: t.second,
-        time: TimeBasis::Offset(off),
-        longitude,
-        calendar: Calendar::Solar,
-        gender: None,
-    })
+    Ok(BirthInput { longitude, ..BirthInput::solar(t, TimeBasis::Offset(off)) })
 }
 
 fn pillars_row(dt: &str, offset: &str, lon: Option<&str>) -> Result<String, String> {

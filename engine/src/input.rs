@@ -77,6 +77,26 @@ pub struct BirthInput {
     pub gender: Option<Gender>,
 }
 
+impl BirthInput {
+    /// A Gregorian wall clock at `time`, with no longitude and no gender (fill those in with
+    /// struct-update syntax when needed).
+    #[must_use]
+    pub fn solar(t: crate::calendar::DateTime, time: TimeBasis) -> Self {
+        Self {
+            year: t.year,
+            month: t.month,
+            day: t.day,
+            hour: t.hour,
+            minute: t.minute,
+            second: t.second,
+            time,
+            longitude: None,
+            calendar: Calendar::Solar,
+            gender: None,
+        }
+    }
+}
+
 /// Where the day and the 子 hour turn over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[serde(rename_all = "snake_case")]

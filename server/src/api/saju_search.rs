@@ -19,7 +19,7 @@
 use super::input::{Fields, InputError};
 use crate::router::{Resp, JSON};
 use engine::search::{Clock, Pattern, PillarPattern, Scan};
-use engine::{BirthInput, Calendar, GanZhi, Options, TimeBasis, TransitionPolicy, ZiConvention};
+use engine::{BirthInput, GanZhi, Options, TimeBasis, TransitionPolicy, ZiConvention};
 use serde::Serialize;
 
 /// The search limits, from the server's configuration.
@@ -122,10 +122,7 @@ fn instant(f: &Fields<'_>, dt_key: &'static str, off_key: &'static str, zone_key
         }
         (None, None) => return Err(InputError::field(off_key, format!("{off_key} (minutes) or {zone_key} is required"))),
     };
-    let input = BirthInput {
-        year: t.year, month: t.month, day: t.day, hour: t.hour, minute: t.minute, second: t.second,
-        time, longitude: None, calendar: Calendar::Solar, gender: None,
-    };
+    let input = BirthInput::solar(t, time);
     let opts = Options { transition: TransitionPolicy::Earlier, ..Options::default() };
     let r = engine::pillars::resolve(&input, &opts).map_err(|e| InputError::field(dt_key, e.to_string()))?;
     Ok((r.utc_ms.div_euclid(1000), clock))

@@ -92,16 +92,10 @@ fn build(a: &ChartArgs, transition: TransitionPolicy) -> Result<(BirthInput, Opt
         (None, None) => return Err(EngineError::UnknownZone("(give --offset or --zone)".into())),
     };
     let input = BirthInput {
-        year: t.year,
-        month: t.month,
-        day: t.day,
-        hour: t.hour,
-        minute: t.minute,
-        second: t.second,
-        time,
         longitude: a.lon,
         calendar: if a.lunar { Calendar::Lunar { leap: a.leap } } else { Calendar::Solar },
         gender: a.gender.as_deref().map(str::parse).transpose()?,
+        ..BirthInput::solar(t, time)
     };
     let opts = Options { zi: a.zi.parse()?, solar_time: a.solar_time.parse()?, luck_year: a.luck_year, transition };
     Ok((input, opts))
