@@ -9,9 +9,7 @@
 //! `protocol_error` in `/metrics`.
 //!
 //! # Layout
-//! - `runtime`: `quinn::Runtime` on monoio (the only glue between quinn and the shard's loop).
 //! - `tls`: the certificate (from files, or a self-signed one made at start) and `gen-cert`.
-pub(crate) mod runtime;
 pub(crate) mod tls;
 
 use crate::router::{self, Method, Req, Resp};
@@ -70,7 +68,9 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSoc
         quinn::EndpointConfig::default(),
         Some(ep.server.clone()),
         sock,
-        Arc::new(runtime::MonoioRuntime),
+        // SAFETY: `serve` runs on a shard thread; the endpoint, its connections and the h3
+        // handles built on them are created and used only by tasks spawned on this shard.
+        Arc::new(unsafe { shard::quic::MonoioRuntime::new() }),
     ) {
         Ok(e) => e,
         Err(e) => {
