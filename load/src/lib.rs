@@ -8,7 +8,9 @@
 //! a JSON report with errors by kind. Connections can be spread over several source addresses
 //! (127.0.0.2, .3, …) with IP_BIND_ADDRESS_NO_PORT to get past one address's ephemeral ports.
 //!
-//! It does NOT (yet) send WebSocket messages (only `ws-hold`), drive HTTP/3, spawn worker
+//! The `h3` scenario drives HTTP/3 the same way (quinn + h3 on the shards' monoio runtimes).
+//!
+//! It does NOT (yet) send WebSocket messages (only `ws-hold`), spawn worker
 //! processes for `http` (the binary's `ws-hold --workers` does), ramp connections at a rate, or
 //! draw plots; see README for what is missing.
 //!
@@ -18,9 +20,11 @@
 //! - [`scenario`]: TOML scenario files → the same arguments as the command line.
 //! - [`sched`]: sans-IO fixed-rate schedule and coordinated-omission correction.
 //! - [`report`]: statistics, merging, the JSON report and the human table.
+//! - [`h3`]: the `h3` scenario — quinn client endpoints on `shard::quic`, h3 request streams.
 //! - [`http`]: the `http` scenario — sockets, shards and clocks live here and in [`ws`].
 //! - [`ws`]: the `ws-hold` scenario — N WebSocket connections held idle, server RSS per connection.
 
+pub mod h3;
 pub mod http;
 pub mod http1;
 pub mod report;

@@ -19,6 +19,9 @@ struct Cli {
 enum Cmd {
     /// HTTP/1.1 keep-alive load.
     Http(HttpArgs),
+    /// HTTP/3 load (quinn + h3 client on the client shards). The server certificate is NOT
+    /// verified unless --cafile is given (for the server's self-signed development certificate).
+    H3(H3Args),
     /// Open N WebSocket connections and hold them idle; reports server RSS per connection.
     WsHold(WsHoldArgs),
     /// Run a TOML scenario file (`scenario = "http"`, `url = …`, other keys as the flags).
@@ -102,6 +105,61 @@ struct HttpArgs {
     #[arg(long)]
     sources: Option<String>,
     /// Read/write timeout per request.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Write the JSON report here (`-` for stdout instead of the table).
+    #[arg(long)]
+    json: Option<String>,
+    /// No live progress line.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct H3Args {
+    /// https://HOST:PORT/PATH (UDP; the server's HTTP/3 port)
+    url: String,
+    /// Connections in total (each its own UDP socket and quinn endpoint).
+    #[arg(short = 'c', long, default_value_t = 16)]
+    connections: usize,
+    /// Client threads (shards).
+    #[arg(short = 't', long, default_value_t = 1)]
+    threads: usize,
+    /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
+    #[arg(long)]
+    cpus: Option<String>,
+    /// Run time (`10s`, `500ms`, `2m`, or seconds).
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Stop after this many responses in total.
+    #[arg(short = 'n', long)]
+    requests: Option<u64>,
+    /// Open loop at this many requests/s in total (CO-corrected: latency from the scheduled send
+    /// time); default closed loop.
+    #[arg(short = 'R', long)]
+    rate: Option<u64>,
+    /// Concurrent request streams per connection (closed loop: each keeps one request in flight;
+    /// open loop: lanes sharing the rate).
+    #[arg(short = 'p', long, default_value_t = 1)]
+    streams: usize,
+    #[arg(short = 'm', long, default_value = "GET")]
+    method: String,
+    /// Body template; `{{datetime}}`, `{{gender}}`, `{{year}}` are random per request.
+    #[arg(short = 'b', long)]
+    body: Option<String>,
+    /// Extra header lines `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    headers: Vec<String>,
+    /// Verify the server's certificate against these PEM CA certificates. Without it the
+    /// certificate is NOT verified (handshake signatures still are): fine for load tests
+    /// against the server's self-signed dev certificate, never for anything else.
+    #[arg(long)]
+    cafile: Option<std::path::PathBuf>,
+    /// TLS server name (default: the URL's host).
+    #[arg(long)]
+    server_name: Option<String>,
+    /// Handshake timeout, and per-request timeout (a late request is counted and its stream
+    /// reset; the connection stays).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     timeout: Duration,
     /// Write the JSON report here (`-` for stdout instead of the table).
@@ -196,6 +254,57 @@ fn run_http(a: HttpArgs) -> Result<(), String> {
         eprintln!();
     }
     let rep = http::report(&cfg, &stats, elapsed);
+    let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
+    match a.json.as_deref() {
+        Some("-") => println!("{json}"),
+        Some(p) => {
+            std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?;
+            print!("{}", rep.table());
+        }
+        None => print!("{}", rep.table()),
+    }
+    eprintln!("{}", rep.summary());
+    Ok(())
+}
+
+fn run_h3(a: H3Args) -> Result<(), String> {
+    let (host, port, authority, path) = load::h3::parse_url(&a.url)?;
+    let addr = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|e| format!("resolve {host:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("no address for {host:?}"))?;
+    let request = load::h3::H3Request::new(&a.method, &authority, &path, &a.headers, a.body.as_deref())?;
+    let cfg = load::h3::H3Config {
+        addr,
+        server_name: a.server_name.unwrap_or(host),
+        request,
+        target: format!("{} {}", a.method, a.url),
+        connections: a.connections,
+        threads: a.threads,
+        cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
+        duration: a.duration,
+        requests: a.requests,
+        rate: a.rate,
+        streams: a.streams,
+        timeout: a.timeout,
+        cafile: a.cafile,
+    };
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let mut last = (Duration::ZERO, 0u64);
+    let (stats, elapsed) = load::h3::run(cfg.clone(), |t, r, e| {
+        if live {
+            let rps = (r - last.1) as f64 / (t - last.0).as_secs_f64().max(1e-9);
+            last = (t, r);
+            eprint!("\r[{:>5.1}s] {r} responses, {rps:.0} rps, {e} errors   ", t.as_secs_f64());
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .map_err(|e| format!("run: {e}"))?;
+    if live {
+        eprintln!();
+    }
+    let rep = load::h3::report(&cfg, &stats, elapsed);
     let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
     match a.json.as_deref() {
         Some("-") => println!("{json}"),
@@ -318,6 +427,7 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
 fn dispatch(cmd: Cmd) -> Result<(), String> {
     match cmd {
         Cmd::Http(a) => run_http(a),
+        Cmd::H3(a) => run_h3(a),
         Cmd::WsHold(a) => run_ws_hold(a),
         Cmd::Run { file } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
