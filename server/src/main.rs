@@ -48,6 +48,11 @@ enum Command {
     Lunar(cli::lunar::LunarArgs),
     /// Write a self-signed development certificate (cert.pem, key.pem) for HTTP/3.
     GenCert(h3::tls::GenCertArgs),
+    /// Benchmark baseline (feature `h3-baseline`): the same HTTP/3 request handling on one quinn
+    /// endpoint + h3 on tokio's current_thread runtime. Takes `serve`'s flags; HTTP/3 is on.
+    #[cfg(feature = "h3-baseline")]
+    #[command(hide = true)]
+    H3Baseline(Box<config::Settings>),
 }
 
 /// The engine's batch kernel in use (chosen once: `HYPERCUBE_KERNEL` or the best this CPU runs).
@@ -76,5 +81,13 @@ fn main() -> ExitCode {
         Command::Chart(a) => cli::chart::run(a),
         Command::Lunar(a) => cli::lunar::run(a),
         Command::GenCert(a) => h3::tls::gen_cert(a),
+        #[cfg(feature = "h3-baseline")]
+        Command::H3Baseline(s) => match s.with_file().and_then(|s| config::Settings { h3: Some(true), ..s }.resolve()) {
+            Ok(cfg) => h3::baseline::run(cfg),
+            Err(e) => {
+                eprintln!("hypercube h3-baseline: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }

@@ -10,6 +10,9 @@
 //!
 //! # Layout
 //! - `tls`: the certificate (from files, or a self-signed one made at start) and `gen-cert`.
+//! - `baseline` (feature `h3-baseline`): the same requests on quinn + tokio, for the benchmark.
+#[cfg(feature = "h3-baseline")]
+pub(crate) mod baseline;
 pub(crate) mod tls;
 
 use crate::router::{self, Method, Req, Resp};
