@@ -2,7 +2,7 @@
 //! list the command line takes, so files and flags share one parser and one set of checks.
 //!
 //! ```toml
-//! scenario = "http"            # the subcommand
+//! scenario = "http"            # the subcommand: "http", "h3" or "ws-hold"
 //! url = "http://127.0.0.1:8080/v1/saju"
 //! method = "POST"
 //! body = '{"datetime":"{{datetime}}","zone":"Asia/Seoul"}'
@@ -15,7 +15,7 @@
 /// The argument list (without the program name) for a scenario file's text.
 pub fn args_from_toml(text: &str) -> Result<Vec<String>, String> {
     let table: toml::Table = text.parse().map_err(|e| format!("scenario file: {e}"))?;
-    let scenario = table.get("scenario").and_then(|v| v.as_str()).ok_or("scenario file: needs `scenario = \"http\"` (or \"ws-hold\")")?;
+    let scenario = table.get("scenario").and_then(|v| v.as_str()).ok_or("scenario file: needs `scenario = \"http\"` (or \"h3\", \"ws-hold\")")?;
     let url = table.get("url").and_then(|v| v.as_str()).ok_or("scenario file: needs `url`")?;
     let mut args = vec![scenario.to_string(), url.to_string()];
     for (k, v) in &table {
@@ -73,6 +73,26 @@ json = false
             assert!(rest.contains(want), "{rest}");
         }
         assert!(!rest.contains("json"), "{rest}");
+    }
+
+    #[test]
+    fn h3_file_becomes_flags() {
+        let a = args_from_toml(
+            r#"
+scenario = "h3"
+url = "https://127.0.0.1:8080/v1/saju"
+method = "POST"
+body = '{"datetime":"{{datetime}}"}'
+streams = 8
+cafile = "cert.pem"
+"#,
+        )
+        .unwrap();
+        assert_eq!(&a[..2], ["h3", "https://127.0.0.1:8080/v1/saju"]);
+        let rest = a[2..].join(" ");
+        for want in ["--method POST", "--body {\"datetime\":\"{{datetime}}\"}", "--streams 8", "--cafile cert.pem"] {
+            assert!(rest.contains(want), "{rest}");
+        }
     }
 
     #[test]

@@ -151,3 +151,19 @@ fn closed_and_open_loop_counts_match_the_server() {
     assert_eq!(seen.requests.load(Ordering::Relaxed), before);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn scenario_file_runs_h3() {
+    let dir = std::env::temp_dir().join(format!("load-h3-scenario-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (c, k) = cert(&dir);
+    let (addr, seen) = start_server(c, k);
+    let file = dir.join("h3.toml");
+    std::fs::write(&file, format!("scenario = \"h3\"\nurl = \"https://127.0.0.1:{}/x\"\nrequests = 40\nstreams = 4\nquiet = true\njson = \"-\"\n", addr.port())).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_hypercube-load")).arg("run").arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["responses"].as_u64(), Some(40), "{r}");
+    assert_eq!(seen.requests.load(Ordering::Relaxed), 40);
+    let _ = std::fs::remove_dir_all(&dir);
+}
