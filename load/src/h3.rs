@@ -166,9 +166,61 @@ fn classify(e: &::h3::error::StreamError) -> (&'static str, bool) {
     }
 }
 
+/// QUIC counters of the client's connections (quinn's `ConnectionStats`), summed: loss and
+/// congestion events explain a slow run that neither side's CPU does; datagrams per I/O call
+/// show GSO/GRO batching.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QuicCounters {
+    pub sent_packets: u64,
+    pub lost_packets: u64,
+    pub congestion_events: u64,
+    pub udp_tx_datagrams: u64,
+    pub udp_tx_ios: u64,
+    pub udp_rx_datagrams: u64,
+    pub udp_rx_ios: u64,
+}
+
+impl QuicCounters {
+    fn add(&mut self, o: &Self) {
+        self.sent_packets += o.sent_packets;
+        self.lost_packets += o.lost_packets;
+        self.congestion_events += o.congestion_events;
+        self.udp_tx_datagrams += o.udp_tx_datagrams;
+        self.udp_tx_ios += o.udp_tx_ios;
+        self.udp_rx_datagrams += o.udp_rx_datagrams;
+        self.udp_rx_ios += o.udp_rx_ios;
+    }
+
+    fn of(s: &quinn::ConnectionStats) -> Self {
+        Self {
+            sent_packets: s.path.sent_packets,
+            lost_packets: s.path.lost_packets,
+            congestion_events: s.path.congestion_events,
+            udp_tx_datagrams: s.udp_tx.datagrams,
+            udp_tx_ios: s.udp_tx.ios,
+            udp_rx_datagrams: s.udp_rx.datagrams,
+            udp_rx_ios: s.udp_rx.ios,
+        }
+    }
+
+    /// One line for humans.
+    pub fn summary(&self) -> String {
+        let per = |a: u64, b: u64| a as f64 / b.max(1) as f64;
+        format!(
+            "quic (client side): {} packets sent, {} lost, {} congestion events; udp tx {:.2} datagrams per sendmsg, rx {:.2} per recv",
+            self.sent_packets,
+            self.lost_packets,
+            self.congestion_events,
+            per(self.udp_tx_datagrams, self.udp_tx_ios),
+            per(self.udp_rx_datagrams, self.udp_rx_ios)
+        )
+    }
+}
+
 /// Run the scenario; `on_tick(elapsed, responses, errors)` is called about once a second from
-/// the calling thread. Returns the merged statistics and the measured duration.
-pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Result<(Stats, Duration)> {
+/// the calling thread. Returns the merged statistics, the measured duration and the QUIC
+/// counters.
+pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Result<(Stats, Duration, QuicCounters)> {
     if cfg.connections == 0 || cfg.streams == 0 {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "need at least one connection and one stream"));
     }
@@ -177,7 +229,7 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Re
     let cfg = Arc::new(H3Config { threads, ..cfg });
     let progress: Arc<Vec<Progress>> = Arc::new((0..threads).map(|_| Progress::default()).collect());
     let barrier = Arc::new(Barrier::new(threads + 1));
-    let (tx, rx) = mpsc::channel::<(Stats, Duration)>();
+    let (tx, rx) = mpsc::channel::<(Stats, Duration, QuicCounters)>();
     let placement = match &cfg.cpus {
         Some(c) if !c.is_empty() => shard::Placement::Pinned(c.clone()),
         _ => shard::Placement::Unpinned,
@@ -196,12 +248,14 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Re
     barrier.wait();
     let t0 = Instant::now();
     let mut merged = Stats::default();
+    let mut quic = QuicCounters::default();
     let mut elapsed = Duration::ZERO;
     let mut got = 0;
     while got < threads {
         match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok((s, d)) => {
+            Ok((s, d, q)) => {
                 merged.merge(&s);
+                quic.add(&q);
                 elapsed = elapsed.max(d);
                 got += 1;
             }
@@ -217,7 +271,7 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Re
     if got < threads {
         return Err(io::Error::other("a client shard died before reporting"));
     }
-    Ok((merged, elapsed))
+    Ok((merged, elapsed, quic))
 }
 
 /// Build the report from a run's results (the same document as `http`'s).
@@ -260,6 +314,7 @@ struct Ctx {
     start: Instant,
     end: Instant,
     stats: RefCell<Stats>,
+    quic: std::cell::Cell<QuicCounters>,
     progress: Arc<Vec<Progress>>,
     shard: usize,
 }
@@ -303,10 +358,10 @@ impl Ctx {
     }
 }
 
-async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, progress: Arc<Vec<Progress>>, barrier: Arc<Barrier>) -> (Stats, Duration) {
+async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, progress: Arc<Vec<Progress>>, barrier: Arc<Barrier>) -> (Stats, Duration, QuicCounters) {
     let mine: Vec<usize> = (id..cfg.connections).step_by(cfg.threads).collect();
     let now = Instant::now();
-    let ctx = Rc::new(Ctx { cfg: cfg.clone(), client, start: now, end: now, stats: RefCell::new(Stats::default()), progress, shard: id });
+    let ctx = Rc::new(Ctx { cfg: cfg.clone(), client, start: now, end: now, stats: RefCell::new(Stats::default()), quic: Default::default(), progress, shard: id });
     // Handshake everything (concurrently) before the clock starts.
     let pending: Vec<_> = mine
         .iter()
@@ -338,6 +393,7 @@ async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, 
         start,
         end: start + cfg.duration,
         stats: RefCell::new(ctx.stats.borrow().clone()),
+        quic: Default::default(),
         progress: ctx.progress.clone(),
         shard: id,
     });
@@ -347,7 +403,7 @@ async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, 
     }
     let elapsed = start.elapsed();
     let s = ctx.stats.borrow().clone();
-    (s, elapsed)
+    (s, elapsed, ctx.quic.get())
 }
 
 /// A lane's state, kept across reconnects.
@@ -413,6 +469,9 @@ async fn connection(ctx: Rc<Ctx>, i: usize, mut live: Option<Live>) {
         }
         let Live { endpoint, conn, send } = l;
         drop(send);
+        let mut q = ctx.quic.get();
+        q.add(&QuicCounters::of(&conn.stats()));
+        ctx.quic.set(q);
         match lost {
             // One loss per connection, however many lanes saw it; a server's graceful close
             // (H3_NO_ERROR) is not an error.

@@ -107,6 +107,7 @@ fn closed_and_open_loop_counts_match_the_server() {
     assert_eq!(r["connects"].as_u64(), Some(2), "{r}");
     assert_eq!(r["bytes"].as_u64(), Some(n * BODY.len() as u64), "{r}");
     assert_eq!((r["scenario"].as_str(), r["mode"].as_str(), r["pipeline"].as_u64()), (Some("h3"), Some("closed"), Some(4)));
+    assert!(r["quic"]["sent_packets"].as_u64().unwrap() > 0 && r["quic"]["udp_rx_ios"].as_u64().unwrap() > 0, "{r}");
     let lat = &r["latency_us"];
     assert!(lat["p50"].as_f64().unwrap() > 0.0 && lat["max"].as_f64().unwrap() >= lat["p50"].as_f64().unwrap(), "{r}");
 

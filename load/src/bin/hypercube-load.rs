@@ -292,7 +292,7 @@ fn run_h3(a: H3Args) -> Result<(), String> {
     };
     let live = !a.quiet && std::io::stderr().is_terminal();
     let mut last = (Duration::ZERO, 0u64);
-    let (stats, elapsed) = load::h3::run(cfg.clone(), |t, r, e| {
+    let (stats, elapsed, quic) = load::h3::run(cfg.clone(), |t, r, e| {
         if live {
             let rps = (r - last.1) as f64 / (t - last.0).as_secs_f64().max(1e-9);
             last = (t, r);
@@ -305,7 +305,10 @@ fn run_h3(a: H3Args) -> Result<(), String> {
         eprintln!();
     }
     let rep = load::h3::report(&cfg, &stats, elapsed);
-    let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
+    // The http report plus the client's QUIC counters.
+    let mut doc = serde_json::to_value(&rep).map_err(|e| e.to_string())?;
+    doc["quic"] = serde_json::to_value(quic).map_err(|e| e.to_string())?;
+    let json = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
     match a.json.as_deref() {
         Some("-") => println!("{json}"),
         Some(p) => {
@@ -315,6 +318,7 @@ fn run_h3(a: H3Args) -> Result<(), String> {
         None => print!("{}", rep.table()),
     }
     eprintln!("{}", rep.summary());
+    eprintln!("{}", quic.summary());
     Ok(())
 }
 
