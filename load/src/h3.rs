@@ -315,6 +315,8 @@ struct Ctx {
     end: Instant,
     stats: RefCell<Stats>,
     quic: std::cell::Cell<QuicCounters>,
+    /// When the last connection's lanes finished (before the connections close).
+    finished: std::cell::Cell<Option<Instant>>,
     progress: Arc<Vec<Progress>>,
     shard: usize,
 }
@@ -361,7 +363,7 @@ impl Ctx {
 async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, progress: Arc<Vec<Progress>>, barrier: Arc<Barrier>) -> (Stats, Duration, QuicCounters) {
     let mine: Vec<usize> = (id..cfg.connections).step_by(cfg.threads).collect();
     let now = Instant::now();
-    let ctx = Rc::new(Ctx { cfg: cfg.clone(), client, start: now, end: now, stats: RefCell::new(Stats::default()), quic: Default::default(), progress, shard: id });
+    let ctx = Rc::new(Ctx { cfg: cfg.clone(), client, start: now, end: now, stats: RefCell::new(Stats::default()), quic: Default::default(), finished: Default::default(), progress, shard: id });
     // Handshake everything (concurrently) before the clock starts.
     let pending: Vec<_> = mine
         .iter()
@@ -394,6 +396,7 @@ async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, 
         end: start + cfg.duration,
         stats: RefCell::new(ctx.stats.borrow().clone()),
         quic: Default::default(),
+        finished: Default::default(),
         progress: ctx.progress.clone(),
         shard: id,
     });
@@ -401,7 +404,8 @@ async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, 
     for t in tasks {
         t.await;
     }
-    let elapsed = start.elapsed();
+    // The run ends when the last lane does; closing the connections is not part of it.
+    let elapsed = ctx.finished.get().unwrap_or_else(Instant::now).saturating_duration_since(start);
     let s = ctx.stats.borrow().clone();
     (s, elapsed, ctx.quic.get())
 }
@@ -439,6 +443,7 @@ async fn connection(ctx: Rc<Ctx>, i: usize, mut live: Option<Live>) {
         .collect();
     loop {
         if Instant::now() >= ctx.end || lanes.iter().all(|l| l.done >= l.cap) {
+            ctx.finished.set(ctx.finished.get().max(Some(Instant::now())));
             break;
         }
         let l = match live.take() {
@@ -481,6 +486,7 @@ async fn connection(ctx: Rc<Ctx>, i: usize, mut live: Option<Live>) {
                 }
             }
             None => {
+                ctx.finished.set(ctx.finished.get().max(Some(Instant::now())));
                 conn.close(quinn::VarInt::from_u32(0x100), b"done");
                 // Let the close reach the server; do not wait out the whole drain period.
                 let _ = monoio::time::timeout(Duration::from_millis(100), endpoint.wait_idle()).await;
