@@ -676,6 +676,20 @@ mod tests {
     }
 
     #[test]
+    fn quic_counters_add_up() {
+        let one = QuicCounters { sent_packets: 10, lost_packets: 1, congestion_events: 1, udp_tx_datagrams: 10, udp_tx_ios: 5, udp_rx_datagrams: 8, udp_rx_ios: 8 };
+        let mut sum = QuicCounters::default();
+        sum.add(&one);
+        sum.add(&one);
+        assert_eq!(sum.sent_packets, 20);
+        assert_eq!(sum.lost_packets, 2);
+        let line = sum.summary();
+        assert!(line.contains("20 packets sent, 2 lost, 2 congestion events") && line.contains("tx 2.00") && line.contains("rx 1.00"), "{line}");
+        // No I/O yet: no division by zero.
+        assert!(QuicCounters::default().summary().contains("tx 0.00"));
+    }
+
+    #[test]
     fn body_split_and_caps() {
         assert_eq!(body_of(b"POST / HTTP/1.1\r\nhost: h\r\n\r\nabc"), b"abc");
         assert_eq!(body_of(b"GET / HTTP/1.1\r\n\r\n"), b"");

@@ -142,6 +142,7 @@ struct H3Args {
     /// open loop: lanes sharing the rate).
     #[arg(short = 'p', long, default_value_t = 1)]
     streams: usize,
+    /// Request method.
     #[arg(short = 'm', long, default_value = "GET")]
     method: String,
     /// Body template; `{{datetime}}`, `{{gender}}`, `{{year}}` are random per request.
