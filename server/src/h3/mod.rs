@@ -9,7 +9,9 @@
 //! `protocol_error` in `/metrics`.
 //!
 //! # Layout
+//! - `steer`: connection IDs that name the shard, and the reuseport BPF program that reads them.
 //! - `tls`: the certificate (from files, or a self-signed one made at start) and `gen-cert`.
+pub(crate) mod steer;
 pub(crate) mod tls;
 
 use crate::router::{self, Method, Req, Resp};
@@ -37,6 +39,8 @@ pub(crate) struct H3Config {
     pub(crate) max_field_section: u64,
     /// The TLS certificate chain and key to present.
     pub(crate) tls: tls::Source,
+    /// Steer short-header packets to the shard named in their connection ID (see `steer`).
+    pub(crate) steer: bool,
 }
 
 /// What the accept loop needs, built once before the shards start.
@@ -64,8 +68,13 @@ impl Endpoint {
 /// with H3_NO_ERROR and wait (up to the drain timeout) for the peers to acknowledge.
 pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSocket, ep: Arc<Endpoint>) {
     let Some(h3) = st.cfg.h3.clone() else { return };
+    let mut ep_cfg = quinn::EndpointConfig::default();
+    if h3.steer {
+        let shard = u8::try_from(st.id).unwrap_or(u8::MAX);
+        ep_cfg.cid_generator(move || Box::new(steer::ShardCid::new(shard)));
+    }
     let endpoint = match quinn::Endpoint::new(
-        quinn::EndpointConfig::default(),
+        ep_cfg,
         Some(ep.server.clone()),
         sock,
         // SAFETY: `serve` runs on a shard thread; the endpoint, its connections and the h3
