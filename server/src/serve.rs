@@ -166,10 +166,10 @@ async fn accept_loop(st: Rc<ShardState>, ctx: ShardCtx<ShardState>, cfg: Arc<Con
                 Ok((stream, _peer)) => {
                     let _ = stream.set_nodelay(true);
                     if st.stats.conns_open.get() >= cfg.max_conns as u64 {
-                        monoio::spawn(conn::reject(st.clone(), stream));
+                        st.spawn("http reject", false, conn::reject(st.clone(), stream));
                     } else {
                         st.conn_opened();
-                        monoio::spawn(conn::serve(st.clone(), ctx.stop.clone(), stream));
+                        st.spawn("http connection", true, conn::serve(st.clone(), ctx.stop.clone(), stream));
                     }
                 }
                 Err(e) => {
