@@ -21,6 +21,7 @@
 //! - [`http`]: the `http` scenario — sockets, shards and clocks live here and in [`ws`].
 //! - [`ws`]: the `ws-hold` scenario — N WebSocket connections held idle, server RSS per connection.
 
+pub mod hist;
 pub mod http;
 pub mod http1;
 pub mod report;
@@ -28,3 +29,5 @@ pub mod request;
 pub mod scenario;
 pub mod sched;
 pub mod ws;
+pub mod ws_frame;
+pub mod ws_msg;

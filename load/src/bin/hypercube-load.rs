@@ -21,6 +21,9 @@ enum Cmd {
     Http(HttpArgs),
     /// Open N WebSocket connections and hold them idle; reports server RSS per connection.
     WsHold(WsHoldArgs),
+    /// WebSocket message load: N connections send text messages (closed loop, or open loop at
+    /// -R msgs/s, CO-corrected) and time each reply (/v1/ws/echo, or /v1/ws matched by id).
+    Ws(WsArgs),
     /// Run a TOML scenario file (`scenario = "http"`, `url = …`, other keys as the flags).
     Run {
         file: String,
@@ -58,9 +61,76 @@ struct WsHoldArgs {
     /// Split the connections over this many worker processes (each has its own fd limit).
     #[arg(long, default_value_t = 1)]
     workers: usize,
+    /// Open connections at this many per second in total (split over workers); default: as fast
+    /// as possible. The report gives the ramp time achieved.
+    #[arg(long)]
+    ramp: Option<f64>,
     /// Write the JSON report here (`-` for stdout).
     #[arg(long)]
     json: Option<String>,
+    #[arg(short = 'q', long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args, Clone)]
+struct WsArgs {
+    /// ws://HOST:PORT/PATH (`/v1/ws/echo` or `/v1/ws`).
+    url: String,
+    /// Connections in total.
+    #[arg(short = 'c', long, default_value_t = 64)]
+    connections: usize,
+    /// Client threads (shards) per process.
+    #[arg(short = 't', long, default_value_t = 1)]
+    threads: usize,
+    /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
+    #[arg(long)]
+    cpus: Option<String>,
+    /// Measured run time, from when all connections are open (`10s`, `500ms`, `2m`).
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Stop after this many replies in total.
+    #[arg(short = 'n', long)]
+    messages: Option<u64>,
+    /// Open loop at this many messages/s in total (CO-corrected); default closed loop.
+    #[arg(short = 'R', long)]
+    rate: Option<u64>,
+    /// Closed loop: messages in flight per connection.
+    #[arg(short = 'p', long, default_value_t = 1)]
+    pipeline: usize,
+    /// Message template: `{{id}}` is the message's number on its connection; `{{datetime}}`,
+    /// `{{gender}}`, `{{year}}` are random birth data. Example for /v1/ws:
+    /// `{"id":{{id}},"type":"chart","datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{gender}}"}`
+    #[arg(short = 'b', long, default_value = r#"{"id":{{id}},"type":"ping"}"#)]
+    body: String,
+    /// How a reply is matched: `echo` (equals the message), `id` (carries the message's id; a
+    /// `"type":"error"` reply counts as reply_error), `any`. Default: echo for a path ending in
+    /// /echo, else id.
+    #[arg(long, value_parser = load::ws_msg::Expect::parse)]
+    expect: Option<load::ws_msg::Expect>,
+    /// WebSocket subprotocol to ask for (empty for none).
+    #[arg(long, default_value = "hypercube.v1")]
+    subprotocol: String,
+    /// Source addresses: a count N (127.0.0.2 …) or a comma list.
+    #[arg(long)]
+    sources: Option<String>,
+    /// Handshake timeout, and how long a message may wait for its reply.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Open connections at this many per second in total (split over workers); default: as fast
+    /// as possible. The report gives the ramp time achieved.
+    #[arg(long)]
+    ramp: Option<f64>,
+    /// Refuse server frames longer than this many bytes.
+    #[arg(long, default_value_t = 16 << 20)]
+    max_frame: u64,
+    /// Split connections, rate and message cap over this many worker processes (each has its
+    /// own fd limit); their histograms merge exactly.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Write the JSON report here (`-` for stdout instead of the table).
+    #[arg(long)]
+    json: Option<String>,
+    /// No live progress line.
     #[arg(short = 'q', long)]
     quiet: bool,
 }
@@ -228,6 +298,9 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         if let Some(cpus) = &a.cpus {
             c.args(["--cpus", cpus]);
         }
+        if let Some(r) = a.ramp {
+            c.args(["--ramp", &(r / a.workers as f64).to_string()]);
+        }
         c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
         children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
     }
@@ -282,6 +355,7 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
         sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
         timeout: a.timeout,
         server_pid: a.server_pid,
+        ramp: a.ramp,
     };
     let live = !a.quiet && std::io::stderr().is_terminal();
     let rep = load::ws::hold(cfg, |t, est, failed| {
@@ -302,10 +376,12 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
     }
     let errors: Vec<String> = rep.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     eprintln!(
-        "ws-hold: {}/{} established in {:.2} s, closed early {}, errors {{{}}}, handshake p50 {:.0} µs p99 {:.0} µs{}",
+        "ws-hold: {}/{} established in {:.2} s ({:.0}/s{}), closed early {}, errors {{{}}}, handshake p50 {:.0} µs p99 {:.0} µs{}",
         rep.established,
         rep.connections,
         rep.ramp_s,
+        rep.ramp_achieved_per_s,
+        rep.ramp_rate.map(|r| format!(", asked {r:.0}/s")).unwrap_or_default(),
         rep.closed_early,
         errors.join(", "),
         rep.handshake_us.p50,
@@ -315,10 +391,155 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn ws_config(a: &WsArgs) -> Result<load::ws_msg::WsConfig, String> {
+    use load::ws_msg::{Expect, MessageTemplate, WsConfig};
+    let rest = a.url.strip_prefix("ws://").ok_or_else(|| format!("only ws:// URLs: {:?}", a.url))?;
+    let (addr, host, path) = parse_url(&format!("http://{rest}"))?;
+    let expect = a.expect.unwrap_or(if path.ends_with("/echo") { Expect::Echo } else { Expect::Id });
+    Ok(WsConfig {
+        addr,
+        target: a.url.clone(),
+        subprotocol: Some(a.subprotocol.clone()).filter(|p| !p.is_empty()),
+        message: MessageTemplate::new(&a.body)?,
+        expect,
+        connections: a.connections,
+        threads: a.threads,
+        cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
+        duration: a.duration,
+        messages: a.messages,
+        rate: a.rate,
+        pipeline: a.pipeline,
+        sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
+        timeout: a.timeout,
+        ramp: a.ramp,
+        max_frame: a.max_frame,
+        host,
+        path,
+    })
+}
+
+fn emit_ws(rep: &load::ws_msg::WsReport, json_to: Option<&str>) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(rep).map_err(|e| e.to_string())?;
+    match json_to {
+        Some("-") => println!("{json}"),
+        Some(p) => {
+            std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?;
+            print!("{}", rep.table());
+        }
+        None => print!("{}", rep.table()),
+    }
+    eprintln!("{}", rep.summary());
+    Ok(())
+}
+
+fn run_ws(a: WsArgs) -> Result<(), String> {
+    if a.workers > 1 {
+        return run_ws_workers(&a);
+    }
+    let cfg = ws_config(&a)?;
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let mut last = (Duration::ZERO, 0u64);
+    let run = load::ws_msg::run(cfg.clone(), |t, r, e, open| {
+        if live {
+            let rps = r.saturating_sub(last.1) as f64 / (t.saturating_sub(last.0)).as_secs_f64().max(1e-9);
+            last = (t, r);
+            eprint!("\r[{:>5.1}s] {open} open, {r} replies, {rps:.0} msg/s, {e} errors   ", t.as_secs_f64());
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .map_err(|e| format!("run: {e}"))?;
+    if live {
+        eprintln!();
+    }
+    let rep = load::ws_msg::report(&cfg, 1, &run.stats, run.elapsed, None, run.ramp.as_secs_f64());
+    emit_ws(&rep, a.json.as_deref())
+}
+
+/// `ws --workers K`: K child processes, each with its share of connections, rate, cap and
+/// ramp, print their JSON reports; counts add up and the histograms (in the reports as
+/// buckets) merge exactly. The merged rate is the sum of the workers' rates.
+fn run_ws_workers(a: &WsArgs) -> Result<(), String> {
+    let cfg = ws_config(a)?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let k = a.workers;
+    let share = |total: u64, j: usize| total / k as u64 + u64::from((j as u64) < total % k as u64);
+    let mut children = Vec::new();
+    for j in 0..k {
+        let conns = share(a.connections as u64, j);
+        if conns == 0 {
+            continue;
+        }
+        let mut c = std::process::Command::new(&exe);
+        c.args(["ws", &a.url, "-c", &conns.to_string(), "-t", &a.threads.to_string(), "-p", &a.pipeline.to_string()]);
+        c.args(["-d", &format!("{}s", a.duration.as_secs_f64()), "--timeout", &format!("{}s", a.timeout.as_secs_f64())]);
+        c.args(["-b", &a.body, "--subprotocol", &a.subprotocol, "--max-frame", &a.max_frame.to_string(), "-q", "--json", "-"]);
+        let expect = match cfg.expect {
+            load::ws_msg::Expect::Echo => "echo",
+            load::ws_msg::Expect::Id => "id",
+            load::ws_msg::Expect::Any => "any",
+        };
+        c.args(["--expect", expect]);
+        if let Some(r) = a.rate {
+            c.args(["-R", &share(r, j).max(1).to_string()]);
+        }
+        if let Some(n) = a.messages {
+            c.args(["-n", &share(n, j).to_string()]);
+        }
+        if let Some(r) = a.ramp {
+            c.args(["--ramp", &(r / k as f64).to_string()]);
+        }
+        if let Some(s) = &a.sources {
+            c.args(["--sources", s]);
+        }
+        if let Some(cpus) = &a.cpus {
+            c.args(["--cpus", cpus]);
+        }
+        c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
+    }
+    let mut merged = load::ws_msg::WsStats::default();
+    let (mut rps, mut elapsed, mut ramp) = (0.0f64, 0.0f64, 0.0f64);
+    for (j, ch) in children.into_iter().enumerate() {
+        let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("worker {j} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("worker {j} report: {e}"))?;
+        let w = worker_stats(&v).ok_or_else(|| format!("worker {j}: report lacks histograms"))?;
+        merged.merge(&w);
+        rps += v["rps"].as_f64().unwrap_or(0.0);
+        elapsed = elapsed.max(v["duration_s"].as_f64().unwrap_or(0.0));
+        ramp = ramp.max(v["ramp_s"].as_f64().unwrap_or(0.0));
+    }
+    let rep = load::ws_msg::report(&cfg, k, &merged, Duration::from_secs_f64(elapsed), Some(rps), ramp);
+    emit_ws(&rep, a.json.as_deref())
+}
+
+/// A worker's statistics back from its JSON report.
+fn worker_stats(v: &serde_json::Value) -> Option<load::ws_msg::WsStats> {
+    let pairs = |key: &str| -> Option<Vec<[u64; 2]>> { serde_json::from_value(v.get(key)?.clone()).ok() };
+    let mut w = load::ws_msg::WsStats::default();
+    load::hist::add_pairs(&mut w.stats.latency, &pairs("latency_hist_ns")?);
+    load::hist::add_pairs(&mut w.stats.uncorrected, &pairs("latency_uncorrected_hist_ns")?);
+    load::hist::add_pairs(&mut w.handshake, &pairs("handshake_hist_ns")?);
+    let n = |key: &str| v[key].as_u64().unwrap_or(0);
+    w.stats.responses = n("responses");
+    w.stats.bytes = n("bytes");
+    w.stats.connects = n("connects");
+    w.sent = n("sent");
+    w.established = n("established");
+    for (k, c) in v["errors"].as_object()? {
+        let kind: &'static str = load::ws_msg::error_kind(k);
+        *w.stats.errors.entry(kind).or_default() += c.as_u64().unwrap_or(0);
+    }
+    Some(w)
+}
+
 fn dispatch(cmd: Cmd) -> Result<(), String> {
     match cmd {
         Cmd::Http(a) => run_http(a),
         Cmd::WsHold(a) => run_ws_hold(a),
+        Cmd::Ws(a) => run_ws(a),
         Cmd::Run { file } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
             let mut args = vec!["hypercube-load".to_string()];
