@@ -305,6 +305,7 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
     }
     let (mut established, mut closed_early, mut errors) = (0u64, 0u64, std::collections::BTreeMap::<String, u64>::new());
+    let mut ramp_s = 0.0f64;
     let mut reports = Vec::new();
     for (j, ch) in children.into_iter().enumerate() {
         let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
@@ -314,6 +315,7 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("worker {j} report: {e}"))?;
         established += v["established"].as_u64().unwrap_or(0);
         closed_early += v["closed_early"].as_u64().unwrap_or(0);
+        ramp_s = ramp_s.max(v["ramp_s"].as_f64().unwrap_or(0.0));
         if let Some(m) = v["errors"].as_object() {
             for (k, n) in m {
                 *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
@@ -323,7 +325,9 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
     }
     let total = serde_json::json!({
         "scenario": "ws-hold", "target": a.url, "workers": a.workers, "connections": a.connections,
-        "established": established, "closed_early": closed_early, "errors": errors, "per_worker": reports,
+        "established": established, "closed_early": closed_early, "errors": errors,
+        "ramp_s": ramp_s, "ramp_rate": a.ramp, "ramp_achieved_per_s": established as f64 / ramp_s.max(1e-9),
+        "per_worker": reports,
     });
     let json = serde_json::to_string_pretty(&total).map_err(|e| e.to_string())?;
     match a.json.as_deref() {
@@ -332,7 +336,14 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         None => {}
     }
     let errs: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    eprintln!("ws-hold: {established}/{} established over {} workers, closed early {closed_early}, errors {{{}}}", a.connections, a.workers, errs.join(", "));
+    eprintln!(
+        "ws-hold: {established}/{} established over {} workers in {ramp_s:.2} s ({:.0}/s{}), closed early {closed_early}, errors {{{}}}",
+        a.connections,
+        a.workers,
+        established as f64 / ramp_s.max(1e-9),
+        a.ramp.map(|r| format!(", asked {r:.0}/s")).unwrap_or_default(),
+        errs.join(", ")
+    );
     Ok(())
 }
 
