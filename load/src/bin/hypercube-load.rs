@@ -6,6 +6,7 @@ use load::request::RequestTemplate;
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -133,6 +134,10 @@ struct WsArgs {
     /// No live progress line.
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Print progress as `progress SECONDS REPLIES ERRORS OPEN` lines on stderr (how workers
+    /// report to the parent's live line).
+    #[arg(long, hide = true)]
+    progress_lines: bool,
 }
 
 #[derive(clap::Args)]
@@ -451,7 +456,9 @@ fn run_ws(a: WsArgs) -> Result<(), String> {
     let live = !a.quiet && std::io::stderr().is_terminal();
     let mut last = (Duration::ZERO, 0u64);
     let run = load::ws_msg::run(cfg.clone(), |t, r, e, open| {
-        if live {
+        if a.progress_lines {
+            eprintln!("progress {:.3} {r} {e} {open}", t.as_secs_f64());
+        } else if live {
             let rps = r.saturating_sub(last.1) as f64 / (t.saturating_sub(last.0)).as_secs_f64().max(1e-9);
             last = (t, r);
             eprint!("\r[{:>5.1}s] {open} open, {r} replies, {rps:.0} msg/s, {e} errors   ", t.as_secs_f64());
@@ -505,17 +512,69 @@ fn run_ws_workers(a: &WsArgs) -> Result<(), String> {
         if let Some(cpus) = &a.cpus {
             c.args(["--cpus", cpus]);
         }
+        c.arg("--progress-lines");
         c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
         children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
     }
+    // Each worker's stdout (its JSON report) and stderr (progress lines, else messages) are read
+    // by threads, so that neither pipe fills; the latest progress of each is summed once a second.
+    let progress = Arc::new(Mutex::new(vec![[0u64; 3]; children.len()]));
+    let mut readers = Vec::new();
+    for (j, ch) in children.iter_mut().enumerate() {
+        let (mut stdout, stderr) = (ch.stdout.take().expect("piped"), ch.stderr.take().expect("piped"));
+        let out = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stdout, &mut v);
+            v
+        });
+        let p = progress.clone();
+        let err = std::thread::spawn(move || {
+            let mut other = String::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+                let f: Vec<u64> = line.strip_prefix("progress ").map(|r| r.split(' ').skip(1).filter_map(|x| x.parse().ok()).collect()).unwrap_or_default();
+                if f.len() == 3 {
+                    p.lock().unwrap_or_else(|e| e.into_inner())[j] = [f[0], f[1], f[2]];
+                } else {
+                    other.push_str(&line);
+                    other.push('\n');
+                }
+            }
+            other
+        });
+        readers.push((out, err));
+    }
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let t0 = std::time::Instant::now();
+    let mut last = (Duration::ZERO, 0u64);
+    let mut statuses: Vec<Option<std::process::ExitStatus>> = vec![None; children.len()];
+    while statuses.iter().any(Option::is_none) {
+        for (ch, st) in children.iter_mut().zip(statuses.iter_mut()) {
+            if st.is_none() {
+                *st = ch.try_wait().map_err(|e| e.to_string())?;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let t = t0.elapsed();
+        if live && t.saturating_sub(last.0) >= Duration::from_secs(1) {
+            let sum = progress.lock().unwrap_or_else(|e| e.into_inner()).iter().fold([0u64; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
+            let rps = sum[0].saturating_sub(last.1) as f64 / t.saturating_sub(last.0).as_secs_f64().max(1e-9);
+            last = (t, sum[0]);
+            eprint!("\r[{:>5.1}s] {} workers: {} open, {} replies, {rps:.0} msg/s, {} errors   ", t.as_secs_f64(), k, sum[2], sum[0], sum[1]);
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if live {
+        eprintln!();
+    }
     let mut merged = load::ws_msg::WsStats::default();
     let (mut rps, mut elapsed, mut ramp) = (0.0f64, 0.0f64, 0.0f64);
-    for (j, ch) in children.into_iter().enumerate() {
-        let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("worker {j} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr).trim()));
+    for (j, ((out, err), status)) in readers.into_iter().zip(statuses).enumerate() {
+        let (stdout, stderr) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+        let status = status.expect("waited");
+        if !status.success() {
+            return Err(format!("worker {j} failed ({status}): {}", stderr.trim()));
         }
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("worker {j} report: {e}"))?;
+        let v: serde_json::Value = serde_json::from_slice(&stdout).map_err(|e| format!("worker {j} report: {e}"))?;
         let w = worker_stats(&v).ok_or_else(|| format!("worker {j}: report lacks histograms"))?;
         merged.merge(&w);
         rps += v["rps"].as_f64().unwrap_or(0.0);
