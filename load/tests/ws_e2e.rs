@@ -247,3 +247,17 @@ fn real_server_charts_by_id_and_echo() {
     let v = load(&["ws", &format!("ws://{addr}/v1/ws/echo"), "-c", "4", "-R", "400", "-n", "100", "-d", "20s", "-q", "--json", "-"]);
     assert_eq!((v["expect"].as_str(), v["responses"].as_u64(), v["errors_total"].as_u64()), (Some("echo"), Some(100), Some(0)), "{v}");
 }
+
+#[test]
+fn refused_connects_are_counted_by_kind() {
+    // A TCP port bound but never listened on: every (asynchronous) connect is refused.
+    let l = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    l.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into()).unwrap();
+    let addr = l.local_addr().unwrap().as_socket().unwrap();
+    let v = load(&["ws", &format!("ws://{addr}/echo"), "-c", "3", "-d", "200ms", "--sources", "2", "-q", "--json", "-"]);
+    assert_eq!((v["established"].as_u64(), v["responses"].as_u64()), (Some(0), Some(0)), "{v}");
+    assert!(v["errors"]["connect"].as_u64().unwrap() >= 3, "{v}");
+    assert_eq!(v["errors"].as_object().unwrap().len(), 1, "{v}");
+    let v = load(&["ws-hold", &format!("ws://{addr}/echo"), "-c", "3", "--hold", "10ms", "-q", "--json", "-"]);
+    assert_eq!((v["established"].as_u64(), v["errors"]["connect"].as_u64()), (Some(0), Some(3)), "{v}");
+}
