@@ -37,8 +37,8 @@ use std::time::{Duration, Instant};
 pub enum Expect {
     /// The reply equals the message (`/v1/ws/echo`).
     Echo,
-    /// The reply's first `"id":` is the message's `{{id}}` (`/v1/ws`); pushes
-    /// (`"type":"event"`) are skipped.
+    /// The reply's first `"id":` is the `{{id}}` of a message in flight, in any order (`/v1/ws`);
+    /// pushes (`"type":"event"`) are skipped.
     Id,
     /// Any text or binary message answers the oldest one in flight.
     Any,
@@ -687,18 +687,23 @@ impl Conn {
 
     /// A complete message arrived. `Ok(true)`: it answered the oldest one in flight.
     fn on_message(&self, m: &[u8], in_flight: &mut VecDeque<InFlight>, seq: &mut Seq) -> Result<bool, &'static str> {
+        let is_push = || self.cfg.expect == Expect::Id && contains(m, b"\"type\":\"event\"");
         let Some(front) = in_flight.front() else {
-            return if self.cfg.expect == Expect::Id && contains(m, b"\"type\":\"event\"") { Ok(false) } else { Err("unexpected") };
+            return if is_push() { Ok(false) } else { Err("unexpected") };
         };
-        match self.cfg.expect {
+        // Which message this answers: the oldest (echo, any), or the one with its id — replies
+        // of the API may overtake each other (an `interpret` reply comes when the model answers).
+        let at = match self.cfg.expect {
             Expect::Echo if m != front.body.as_slice() => return Err("mismatch"),
-            Expect::Id if reply_id(m) != Some(front.id) => {
-                return if contains(m, b"\"type\":\"event\"") { Ok(false) } else { Err("mismatch") };
-            }
-            _ => {}
-        }
+            Expect::Id => match reply_id(m).and_then(|id| in_flight.iter().position(|f| f.id == id)) {
+                Some(at) => at,
+                None if is_push() => return Ok(false),
+                None => return Err("mismatch"),
+            },
+            _ => 0,
+        };
         let now = self.ns_since_start(Instant::now());
-        let f = in_flight.pop_front().expect("front exists");
+        let f = in_flight.remove(at).expect("index found above");
         let sample = match seq.pacer.as_mut() {
             Some(p) => p.on_response(now).unwrap_or(Sample { corrected: 0, uncorrected: 0 }),
             None => Sample { corrected: now.saturating_sub(f.due), uncorrected: now.saturating_sub(f.sent) },

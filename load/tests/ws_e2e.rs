@@ -20,6 +20,8 @@ enum Mode {
     Echo,
     /// Reverse every payload: never the message sent.
     Corrupt,
+    /// Answer messages in pairs, the second first (replies overtaking each other).
+    Swap,
 }
 
 fn echo_server() -> SocketAddr {
@@ -56,7 +58,14 @@ fn serve(mut s: TcpStream) -> std::io::Result<()> {
     let mut r = BufReader::new(s.try_clone()?);
     let mut line = String::new();
     r.read_line(&mut line)?;
-    let mode = if line.contains("/corrupt") { Mode::Corrupt } else { Mode::Echo };
+    let mode = if line.contains("/corrupt") {
+        Mode::Corrupt
+    } else if line.contains("/swap") {
+        Mode::Swap
+    } else {
+        Mode::Echo
+    };
+    let mut held: Option<Vec<u8>> = None;
     let mut key_ok = false;
     loop {
         let mut h = String::new();
@@ -101,15 +110,28 @@ fn serve(mut s: TcpStream) -> std::io::Result<()> {
                 if n.is_multiple_of(5) {
                     out.extend(server_frame(true, 0x9, b"hi"));
                 }
-                if let Mode::Corrupt = mode {
-                    p.reverse();
-                    p.push(b'!');
-                }
-                if n.is_multiple_of(7) && p.len() > 2 {
-                    out.extend(server_frame(false, 0x1, &p[..2]));
-                    out.extend(server_frame(true, 0x0, &p[2..]));
-                } else {
-                    out.extend(server_frame(true, 0x1, &p));
+                let replies = match mode {
+                    Mode::Echo => vec![p],
+                    Mode::Corrupt => {
+                        p.reverse();
+                        p.push(b'!');
+                        vec![p]
+                    }
+                    Mode::Swap => match held.take() {
+                        None => {
+                            held = Some(p);
+                            vec![]
+                        }
+                        Some(first) => vec![p, first],
+                    },
+                };
+                for p in replies {
+                    if n.is_multiple_of(7) && p.len() > 2 {
+                        out.extend(server_frame(false, 0x1, &p[..2]));
+                        out.extend(server_frame(true, 0x0, &p[2..]));
+                    } else {
+                        out.extend(server_frame(true, 0x1, &p));
+                    }
                 }
                 s.write_all(&out)?;
             }
@@ -169,6 +191,11 @@ fn id_matching_and_mismatches_by_kind() {
     // The echo of a message carrying "id":N matches by id as well.
     let v = load(&["ws", &format!("ws://{addr}/echo"), "--expect", "id", "-c", "2", "-n", "50", "-d", "5s", "-q", "--json", "-"]);
     assert_eq!((v["responses"].as_u64(), v["errors_total"].as_u64()), (Some(50), Some(0)), "{v}");
+    // Replies overtaking each other are matched by id; echo (in order) calls that a mismatch.
+    let v = load(&["ws", &format!("ws://{addr}/swap"), "--expect", "id", "-c", "2", "-p", "2", "-n", "100", "-d", "5s", "-q", "--json", "-"]);
+    assert_eq!((v["responses"].as_u64(), v["errors_total"].as_u64()), (Some(100), Some(0)), "{v}");
+    let v = load(&["ws", &format!("ws://{addr}/swap"), "--expect", "echo", "-c", "1", "-p", "2", "-d", "300ms", "-q", "--json", "-"]);
+    assert!(v["errors"]["mismatch"].as_u64().unwrap() > 0, "{v}");
     // A server that answers something else: every reply is a mismatch, nothing is recorded.
     let v = load(&["ws", &format!("ws://{addr}/corrupt"), "--expect", "echo", "-c", "2", "-d", "300ms", "-q", "--json", "-"]);
     assert_eq!(v["responses"], 0, "{v}");
