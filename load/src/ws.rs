@@ -31,7 +31,8 @@ pub struct WsHoldConfig {
     pub connections: usize,
     pub threads: usize,
     pub cpus: Option<Vec<usize>>,
-    /// How long each connection stays open after its handshake.
+    /// How long each connection stays open after its handshake — and, with a ramp, at least
+    /// this long after the ramp's last connection is due, so that all are held together.
     pub hold: Duration,
     /// Send a (masked, empty) ping this often while holding; `None`: silent.
     pub ping_interval: Option<Duration>,
@@ -220,7 +221,7 @@ async fn shard_main(cfg: Arc<WsHoldConfig>, id: usize, shared: Arc<Vec<Shared>>,
         };
         let (cfg, shared, out, req) = (cfg.clone(), shared.clone(), out.clone(), req.clone());
         tasks.push(monoio::spawn(async move {
-            let r = conn(s, &cfg, &req, t, &shared[id], &out).await;
+            let r = conn(s, &cfg, &req, t, t0, &shared[id], &out).await;
             if let Err(kind) = r {
                 *out.borrow_mut().errors.entry(kind).or_default() += 1;
                 shared[id].failed.fetch_add(1, Ordering::Relaxed);
@@ -268,13 +269,14 @@ pub(crate) async fn handshake(s: &mut monoio::net::TcpStream, req: &[u8], timeou
 }
 
 /// Handshake then hold. `Err(kind)` if it never got established.
-async fn conn(mut s: monoio::net::TcpStream, cfg: &WsHoldConfig, req: &[u8], t: Instant, sh: &Shared, out: &RefCell<ShardOut>) -> Result<(), &'static str> {
+async fn conn(mut s: monoio::net::TcpStream, cfg: &WsHoldConfig, req: &[u8], t: Instant, t0: Instant, sh: &Shared, out: &RefCell<ShardOut>) -> Result<(), &'static str> {
     let buf = handshake(&mut s, req, cfg.timeout).await?;
     out.borrow_mut().handshake.saturating_record((t.elapsed().as_nanos() as u64).max(1));
     sh.established.fetch_add(1, Ordering::Relaxed);
     drop(buf);
     // Hold: wait for the server (reads only matter if it closes), pinging if asked.
-    let end = Instant::now() + cfg.hold;
+    let ramp_end = ramp_due(t0, cfg.ramp, cfg.connections.saturating_sub(1)).unwrap_or(t0);
+    let end = (Instant::now() + cfg.hold).max(ramp_end + cfg.hold);
     let mut rbuf: Vec<u8> = Vec::with_capacity(64);
     loop {
         let now = Instant::now();

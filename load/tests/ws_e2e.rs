@@ -11,7 +11,8 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 /// How the echo server answers.
@@ -25,16 +26,26 @@ enum Mode {
 }
 
 fn echo_server() -> SocketAddr {
+    echo_server_counted().0
+}
+
+/// The echo server and the most connections it had open at once.
+fn echo_server_counted() -> (SocketAddr, Arc<AtomicUsize>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
+    let (live, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let p = peak.clone();
     std::thread::spawn(move || {
         for s in l.incoming().map_while(Result::ok) {
+            let (live, peak) = (live.clone(), p.clone());
             std::thread::spawn(move || {
+                peak.fetch_max(live.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
                 let _ = serve(s);
+                live.fetch_sub(1, Ordering::SeqCst);
             });
         }
     });
-    addr
+    (addr, peak)
 }
 
 fn server_frame(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
@@ -200,6 +211,16 @@ fn id_matching_and_mismatches_by_kind() {
     let v = load(&["ws", &format!("ws://{addr}/corrupt"), "--expect", "echo", "-c", "2", "-d", "300ms", "-q", "--json", "-"]);
     assert_eq!(v["responses"], 0, "{v}");
     assert!(v["errors"]["mismatch"].as_u64().unwrap() > 0, "{v}");
+}
+
+#[test]
+fn ramp_holds_every_connection_together() {
+    // 10 connections at 20/s: the last is due 0.45 s after the first, longer than the 300 ms
+    // hold, yet each is held until 300 ms after the ramp, so all 10 are open at once.
+    let (addr, peak) = echo_server_counted();
+    let v = load(&["ws-hold", &format!("ws://{addr}/echo"), "-c", "10", "--ramp", "20", "--hold", "300ms", "-q", "--json", "-"]);
+    assert_eq!((v["established"].as_u64(), v["closed_early"].as_u64()), (Some(10), Some(0)), "{v}");
+    assert_eq!(peak.load(Ordering::SeqCst), 10);
 }
 
 #[test]

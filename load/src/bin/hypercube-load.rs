@@ -44,7 +44,8 @@ struct WsHoldArgs {
     /// WebSocket subprotocol to ask for (empty for none).
     #[arg(long, default_value = "hypercube.v1")]
     subprotocol: String,
-    /// How long each connection stays open after its handshake.
+    /// How long each connection stays open after its handshake (with --ramp: at least this long
+    /// after the ramp's last connection is due, so all are held together).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     hold: Duration,
     /// Ping this often while holding (default: silent).
