@@ -41,6 +41,11 @@ pub(crate) struct Settings {
     /// Set SO_INCOMING_CPU on each pinned shard's listener. [default: true]
     #[arg(long, env = "HYPERCUBE_INCOMING_CPU")]
     pub(crate) incoming_cpu: Option<bool>,
+    /// Start even when another socket already holds the port, joining its SO_REUSEPORT group (the
+    /// kernel then splits connections with it). For several server processes on one port on
+    /// purpose; off, a busy port is an error instead of silently shared traffic. [default: false]
+    #[arg(long, env = "HYPERCUBE_SHARE_PORT")]
+    pub(crate) share_port: Option<bool>,
     /// Open connections per shard; past it a new connection gets 503 and is closed. [default: 100000]
     #[arg(long, env = "HYPERCUBE_MAX_CONNS")]
     pub(crate) max_conns: Option<usize>,
@@ -227,6 +232,7 @@ pub(crate) struct Config {
     pub(crate) ring_entries: u32,
     pub(crate) backlog: i32,
     pub(crate) incoming_cpu: bool,
+    pub(crate) share_port: bool,
     pub(crate) max_conns: usize,
     pub(crate) limits: proto::http1::Limits,
     pub(crate) write_timeout: Duration,
@@ -255,7 +261,7 @@ impl Settings {
         let Some(path) = self.config.clone() else { return Ok(self) };
         let text = std::fs::read_to_string(&path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let file: Self = toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
-        overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, max_conns,
+        overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, share_port, max_conns,
             max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout, write_timeout,
             max_pipelined, drain_timeout, drain_idle_grace, log_format, log, ws_origins, ws_max_message_bytes,
             ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api, inference,
@@ -326,6 +332,7 @@ impl Settings {
             ring_entries: self.ring_entries.unwrap_or(4096),
             backlog: self.backlog.unwrap_or(4096),
             incoming_cpu: self.incoming_cpu.unwrap_or(true),
+            share_port: self.share_port.unwrap_or(false),
             max_conns: self.max_conns.unwrap_or(100_000).max(1),
             limits,
             write_timeout: self.write_timeout.unwrap_or(Duration::from_secs(30)),

@@ -77,6 +77,9 @@ fn inference_settings(cfg: &Config) -> inference::service::Settings {
 
 /// Bind, start every shard, and return their handle (used by tests too).
 pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
+    if !cfg.share_port && cfg.listen.port() != 0 {
+        refuse_busy_port(cfg.listen, cfg.h3.is_some())?;
+    }
     // Port 0: pick one port that every shard then binds with SO_REUSEPORT.
     let (addr, reserved) = listener::reserve(cfg.listen)?;
     let h3 = match &mut cfg.h3 {
@@ -125,6 +128,25 @@ pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
     drop(reserved);
     info!(%addr, shards = sharded.len(), engine_kernel = crate::kernel_name(), "listening");
     Ok(sharded)
+}
+
+/// Fail when another socket (another process) already holds the TCP port, or the UDP port when
+/// HTTP/3 is on: SO_REUSEPORT would let us join it and split its traffic without a word.
+fn refuse_busy_port(addr: SocketAddr, udp: bool) -> io::Result<()> {
+    let busy = |stream: bool, what: &str| -> io::Result<()> {
+        if listener::in_use(addr, stream)? {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!("{what} {addr} is already in use by another socket (--share-port true to join it deliberately)"),
+            ));
+        }
+        Ok(())
+    };
+    busy(true, "tcp")?;
+    if udp {
+        busy(false, "udp")?;
+    }
+    Ok(())
 }
 
 /// Every shard's UDP socket, bound in shard order from this thread so that socket `i` of the

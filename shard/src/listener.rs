@@ -89,6 +89,28 @@ pub fn attach_reuseport_cbpf(sock: &std::net::UdpSocket, prog: &[libc::sock_filt
     }
 }
 
+/// Is some other socket already bound to `addr` (TCP when `stream`, else UDP)?
+///
+/// SO_REUSEPORT lets any socket of the same user join a port's group, and the kernel then splits
+/// connections between them without a word: a second server started on a busy port would quietly
+/// take half its traffic. This probe binds without SO_REUSEPORT (and, for TCP, with SO_REUSEADDR
+/// so that connections in TIME_WAIT do not count) and reports EADDRINUSE as `true`.
+pub fn in_use(addr: SocketAddr, stream: bool) -> io::Result<bool> {
+    let (ty, proto) = if stream { (Type::STREAM, Protocol::TCP) } else { (Type::DGRAM, Protocol::UDP) };
+    let s = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
+    if stream {
+        s.set_reuse_address(true)?;
+    }
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    match s.bind(&addr.into()) {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// Resolve port 0 to a concrete free port that every shard can then bind with SO_REUSEPORT.
 /// The returned socket is bound but not listening (so it receives nothing); keep it until the
 /// shards have bound, then drop it.
@@ -97,4 +119,21 @@ pub fn reserve(addr: SocketAddr) -> io::Result<(SocketAddr, Socket)> {
     s.bind(&addr.into())?;
     let local = s.local_addr()?.as_socket().ok_or_else(|| io::Error::other("not an IP socket"))?;
     Ok((local, s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_use_sees_a_reuseport_listener_and_not_a_free_port() {
+        let l = tcp("127.0.0.1:0".parse().unwrap(), ListenOpts::default()).unwrap();
+        let busy = l.local_addr().unwrap();
+        assert!(in_use(busy, true).unwrap());
+        let u = udp(busy, ListenOpts::default()).unwrap();
+        assert!(in_use(busy, false).unwrap());
+        drop((l, u));
+        assert!(!in_use(busy, true).unwrap());
+        assert!(!in_use(busy, false).unwrap());
+    }
 }
