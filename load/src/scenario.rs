@@ -2,7 +2,7 @@
 //! list the command line takes, so files and flags share one parser and one set of checks.
 //!
 //! ```toml
-//! scenario = "http"            # the subcommand: "http", "h3" or "ws-hold"
+//! scenario = "http"            # the subcommand: "http", "h3", "ws" or "ws-hold"
 //! url = "http://127.0.0.1:8080/v1/saju"
 //! method = "POST"
 //! body = '{"datetime":"{{datetime}}","zone":"Asia/Seoul"}'
@@ -11,11 +11,22 @@
 //! header = ["x-a: 1"]          # arrays repeat the flag
 //! quiet = true                 # true → the bare flag; false → left out
 //! ```
+//!
+//! Any subcommand works the same way, e.g. WebSocket message load:
+//!
+//! ```toml
+//! scenario = "ws"
+//! url = "ws://127.0.0.1:8080/v1/ws"
+//! body = '{"id":{{id}},"type":"chart","datetime":"{{datetime}}","zone":"Asia/Seoul"}'
+//! connections = 1000
+//! ramp = 500                   # connections/s
+//! rate = 5000                  # open loop, messages/s
+//! ```
 
 /// The argument list (without the program name) for a scenario file's text.
 pub fn args_from_toml(text: &str) -> Result<Vec<String>, String> {
     let table: toml::Table = text.parse().map_err(|e| format!("scenario file: {e}"))?;
-    let scenario = table.get("scenario").and_then(|v| v.as_str()).ok_or("scenario file: needs `scenario = \"http\"` (or \"h3\", \"ws-hold\")")?;
+    let scenario = table.get("scenario").and_then(|v| v.as_str()).ok_or("scenario file: needs `scenario = \"http\"` (or \"h3\", \"ws\", \"ws-hold\")")?;
     let url = table.get("url").and_then(|v| v.as_str()).ok_or("scenario file: needs `url`")?;
     let mut args = vec![scenario.to_string(), url.to_string()];
     for (k, v) in &table {
@@ -91,6 +102,16 @@ cafile = "cert.pem"
         assert_eq!(&a[..2], ["h3", "https://127.0.0.1:8080/v1/saju"]);
         let rest = a[2..].join(" ");
         for want in ["--method POST", "--body {\"datetime\":\"{{datetime}}\"}", "--streams 8", "--cafile cert.pem"] {
+            assert!(rest.contains(want), "{rest}");
+        }
+    }
+
+    #[test]
+    fn ws_file_becomes_flags() {
+        let a = args_from_toml("scenario = \"ws\"\nurl = \"ws://127.0.0.1:1/v1/ws\"\nbody = '{\"id\":{{id}}}'\nramp = 500.5\nrate = 100\n").unwrap();
+        assert_eq!(&a[..2], ["ws", "ws://127.0.0.1:1/v1/ws"]);
+        let rest = a[2..].join(" ");
+        for want in ["--body {\"id\":{{id}}}", "--ramp 500.5", "--rate 100"] {
             assert!(rest.contains(want), "{rest}");
         }
     }

@@ -41,6 +41,11 @@ pub(crate) struct Settings {
     /// Set SO_INCOMING_CPU on each pinned shard's listener. [default: true]
     #[arg(long, env = "HYPERCUBE_INCOMING_CPU")]
     pub(crate) incoming_cpu: Option<bool>,
+    /// Start even when another socket already holds the port, joining its SO_REUSEPORT group (the
+    /// kernel then splits connections with it). For several server processes on one port on
+    /// purpose; off, a busy port is an error instead of silently shared traffic. [default: false]
+    #[arg(long, env = "HYPERCUBE_SHARE_PORT")]
+    pub(crate) share_port: Option<bool>,
     /// Open connections per shard; past it a new connection gets 503 and is closed. [default: 100000]
     #[arg(long, env = "HYPERCUBE_MAX_CONNS")]
     pub(crate) max_conns: Option<usize>,
@@ -142,6 +147,11 @@ pub(crate) struct Settings {
     /// HTTP/3: open connections per shard; further handshakes are refused. [default: 10000]
     #[arg(long, env = "HYPERCUBE_H3_MAX_CONNS")]
     pub(crate) h3_max_conns: Option<usize>,
+    /// HTTP/3: issue connection IDs that name the shard and attach a reuseport BPF program that
+    /// steers each packet to that shard, so a connection survives a client address change (NAT
+    /// rebinding). Turn off when several processes share the UDP port. [default: true]
+    #[arg(long, env = "HYPERCUBE_H3_STEER")]
+    pub(crate) h3_steer: Option<bool>,
     /// Log format: pretty or json. [default: pretty]
     #[arg(long, env = "HYPERCUBE_LOG_FORMAT")]
     pub(crate) log_format: Option<LogFormat>,
@@ -222,6 +232,7 @@ pub(crate) struct Config {
     pub(crate) ring_entries: u32,
     pub(crate) backlog: i32,
     pub(crate) incoming_cpu: bool,
+    pub(crate) share_port: bool,
     pub(crate) max_conns: usize,
     pub(crate) limits: proto::http1::Limits,
     pub(crate) write_timeout: Duration,
@@ -250,14 +261,14 @@ impl Settings {
         let Some(path) = self.config.clone() else { return Ok(self) };
         let text = std::fs::read_to_string(&path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let file: Self = toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
-        overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, max_conns,
+        overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, share_port, max_conns,
             max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout, write_timeout,
             max_pipelined, drain_timeout, drain_idle_grace, log_format, log, ws_origins, ws_max_message_bytes,
             ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api, inference,
             ort_lib, model_dir, ep, infer_workers, infer_threads, max_batch, max_wait, infer_queue, infer_deadline,
             corpus_cache);
         overlay!(self, file, batch_max_items, search_max_years, search_max_points, search_max_page);
-        overlay!(self, file, h3, tls_cert, tls_key, h3_max_streams, h3_idle_timeout, h3_max_conns);
+        overlay!(self, file, h3, tls_cert, tls_key, h3_max_streams, h3_idle_timeout, h3_max_conns, h3_steer);
         Ok(self)
     }
 
@@ -321,6 +332,7 @@ impl Settings {
             ring_entries: self.ring_entries.unwrap_or(4096),
             backlog: self.backlog.unwrap_or(4096),
             incoming_cpu: self.incoming_cpu.unwrap_or(true),
+            share_port: self.share_port.unwrap_or(false),
             max_conns: self.max_conns.unwrap_or(100_000).max(1),
             limits,
             write_timeout: self.write_timeout.unwrap_or(Duration::from_secs(30)),
@@ -357,6 +369,7 @@ impl Settings {
             max_conns: self.h3_max_conns.unwrap_or(10_000),
             max_field_section: self.max_head_bytes.unwrap_or(16 * 1024) as u64,
             tls,
+            steer: self.h3_steer.unwrap_or(true),
         };
         if c.max_streams == 0 || c.max_conns == 0 || c.idle_timeout.is_zero() {
             return Err("h3_max_streams, h3_max_conns and h3_idle_timeout must be > 0".into());

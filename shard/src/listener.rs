@@ -52,6 +52,65 @@ pub fn udp(addr: SocketAddr, opts: ListenOpts) -> io::Result<std::net::UdpSocket
     Ok(s.into())
 }
 
+/// Bind one SO_REUSEPORT UDP socket per shard, in shard order, from this thread.
+///
+/// The kernel keeps a reuseport group's sockets in an array in the order they joined, and a
+/// reuseport BPF program ([`attach_reuseport_cbpf`]) answers with an index into that array; binding
+/// them one after another here makes index `i` shard `i`'s socket (shards binding their own
+/// sockets on their own threads would join in whatever order the threads ran).
+pub fn udp_group(addr: SocketAddr, n: usize, opts: ListenOpts) -> io::Result<Vec<std::net::UdpSocket>> {
+    (0..n).map(|_| udp(addr, opts)).collect()
+}
+
+/// Attach a classic BPF program to `sock`'s SO_REUSEPORT group (SO_ATTACH_REUSEPORT_CBPF).
+///
+/// For each datagram the kernel runs `prog` with the packet data starting at the UDP payload;
+/// its return value picks the group's socket by index, and an index past the end falls back to
+/// the usual 4-tuple hash. `sock` must already be bound with SO_REUSEPORT.
+pub fn attach_reuseport_cbpf(sock: &std::net::UdpSocket, prog: &[libc::sock_filter]) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let len = u16::try_from(prog.len()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "BPF program too long"))?;
+    let fprog = libc::sock_fprog { len, filter: prog.as_ptr().cast_mut() };
+    // SAFETY: `fprog` points at `prog`, which outlives the call; the kernel copies the program
+    // during setsockopt and keeps no pointer to our memory. The fd is open for `sock`'s lifetime.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_ATTACH_REUSEPORT_CBPF,
+            (&raw const fprog).cast(),
+            std::mem::size_of::<libc::sock_fprog>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Is some other socket already bound to `addr` (TCP when `stream`, else UDP)?
+///
+/// SO_REUSEPORT lets any socket of the same user join a port's group, and the kernel then splits
+/// connections between them without a word: a second server started on a busy port would quietly
+/// take half its traffic. This probe binds without SO_REUSEPORT (and, for TCP, with SO_REUSEADDR
+/// so that connections in TIME_WAIT do not count) and reports EADDRINUSE as `true`.
+pub fn in_use(addr: SocketAddr, stream: bool) -> io::Result<bool> {
+    let (ty, proto) = if stream { (Type::STREAM, Protocol::TCP) } else { (Type::DGRAM, Protocol::UDP) };
+    let s = Socket::new(Domain::for_address(addr), ty, Some(proto))?;
+    if stream {
+        s.set_reuse_address(true)?;
+    }
+    if addr.is_ipv6() {
+        s.set_only_v6(true)?;
+    }
+    match s.bind(&addr.into()) {
+        Ok(()) => Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::AddrInUse => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 /// Resolve port 0 to a concrete free port that every shard can then bind with SO_REUSEPORT.
 /// The returned socket is bound but not listening (so it receives nothing); keep it until the
 /// shards have bound, then drop it.
@@ -60,4 +119,21 @@ pub fn reserve(addr: SocketAddr) -> io::Result<(SocketAddr, Socket)> {
     s.bind(&addr.into())?;
     let local = s.local_addr()?.as_socket().ok_or_else(|| io::Error::other("not an IP socket"))?;
     Ok((local, s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_use_sees_a_reuseport_listener_and_not_a_free_port() {
+        let l = tcp("127.0.0.1:0".parse().unwrap(), ListenOpts::default()).unwrap();
+        let busy = l.local_addr().unwrap();
+        assert!(in_use(busy, true).unwrap());
+        let u = udp(busy, ListenOpts::default()).unwrap();
+        assert!(in_use(busy, false).unwrap());
+        drop((l, u));
+        assert!(!in_use(busy, true).unwrap());
+        assert!(!in_use(busy, false).unwrap());
+    }
 }

@@ -82,7 +82,12 @@ impl Runtime for MonoioRuntime {
     }
 
     fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
-        monoio::spawn(future);
+        // quinn's endpoint and connection drivers: a panic in one ends that driver, not the shard.
+        monoio::spawn(async move {
+            if let Err(panic) = crate::guard::catch_unwind(future).await {
+                tracing::error!(%panic, "quinn task panicked");
+            }
+        });
     }
 
     fn wrap_udp_socket(&self, sock: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
