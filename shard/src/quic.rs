@@ -57,6 +57,11 @@ impl ReadySlot {
         }
         r
     }
+
+    /// A wait is in progress (armed by an earlier `WouldBlock`, not fired yet).
+    fn is_armed(&self) -> bool {
+        self.0.borrow().is_some()
+    }
 }
 
 /// quinn's runtime for a monoio shard (io_uring or the epoll fallback).
@@ -141,13 +146,25 @@ impl AsyncUdpSocket for Socket {
     }
 
     fn poll_recv(&self, cx: &mut Context<'_>, bufs: &mut [io::IoSliceMut<'_>], meta: &mut [RecvMeta]) -> Poll<io::Result<usize>> {
+        let wait = |cx: &mut Context<'_>| {
+            let io = self.io.0.clone();
+            self.recv_ready.0.poll(cx, move || Box::pin(async move { io.readable(false).await }))
+        };
         loop {
+            // The socket said WouldBlock and the readiness wait armed then has not fired: there
+            // is nothing to read, so skip the recvmmsg that would only say so again (quinn polls
+            // the socket on every endpoint wake-up, not only when a datagram came).
+            if self.recv_ready.0.is_armed() {
+                match wait(cx) {
+                    Poll::Ready(Ok(())) => {}
+                    other => return other.map(|r| r.map(|()| 0)),
+                }
+            }
             match self.state.recv(UdpSockRef::from(&self.sock), bufs, meta) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 r => return Poll::Ready(r),
             }
-            let io = self.io.0.clone();
-            match self.recv_ready.0.poll(cx, move || Box::pin(async move { io.readable(false).await })) {
+            match wait(cx) {
                 Poll::Ready(Ok(())) => continue,
                 other => return other.map(|r| r.map(|()| 0)),
             }
