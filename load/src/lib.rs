@@ -8,23 +8,30 @@
 //! a JSON report with errors by kind. Connections can be spread over several source addresses
 //! (127.0.0.2, .3, …) with IP_BIND_ADDRESS_NO_PORT to get past one address's ephemeral ports.
 //!
-//! It does NOT (yet) send WebSocket messages (only `ws-hold`), drive HTTP/3, spawn worker
-//! processes for `http` (the binary's `ws-hold --workers` does), ramp connections at a rate, or
-//! draw plots; see README for what is missing.
+//! `http` sends one request template; `mix` a weighted blend of several, with a per-template
+//! breakdown. Either can be split over worker processes (`--workers`, histograms merged exactly)
+//! and can open its connections at a fixed rate (`--ramp`). `plot` draws PNGs from JSON reports.
+//!
+//! It does NOT (yet) send WebSocket messages (only `ws-hold`) or drive HTTP/3; see README for
+//! what is missing.
 //!
 //! # Layout
 //! - [`http1`]: sans-IO HTTP/1.1 response parser (length of the response at the buffer front).
 //! - [`request`]: request bytes, body templates with random birth data, the PRNG.
-//! - [`scenario`]: TOML scenario files → the same arguments as the command line.
+//! - [`scenario`]: TOML scenario files → the same arguments as the command line; `mix` files.
 //! - [`sched`]: sans-IO fixed-rate schedule and coordinated-omission correction.
-//! - [`report`]: statistics, merging, the JSON report and the human table.
+//! - [`report`]: statistics, merging, histogram (de)serialization, the JSON report, the table.
+//! - [`plot`]: PNG plots from reports (percentile spectrum; latency vs offered rate).
+//! - [`workers`]: spawning worker processes and collecting their JSON and progress.
 //! - [`http`]: the `http` scenario — sockets, shards and clocks live here and in [`ws`].
 //! - [`ws`]: the `ws-hold` scenario — N WebSocket connections held idle, server RSS per connection.
 
 pub mod http;
 pub mod http1;
+pub mod plot;
 pub mod report;
 pub mod request;
 pub mod scenario;
 pub mod sched;
+pub mod workers;
 pub mod ws;
