@@ -132,18 +132,23 @@ pub fn spectrum(reports: &[(String, Report)], title: &str, font: &Font, out: &Pa
     let x_max = top.ceil();
     let draw = |root: &DrawingArea<BitMapBackend, Shift>| -> std::result::Result<(), Box<dyn std::error::Error + '_>> {
         let mut b = ChartBuilder::on(root);
-        b.margin(16).x_label_area_size(if text { 44 } else { 4 }).y_label_area_size(if text { 70 } else { 4 });
+        b.margin(16).margin_right(40).x_label_area_size(if text { 44 } else { 4 }).y_label_area_size(if text { 70 } else { 4 });
         if text {
             b.caption(title, (FAMILY, 22));
         }
         let mut chart = b.build_cartesian_2d(0f64..x_max, log_range(lo, hi).log_scale())?;
-        let mut mesh = chart.configure_mesh();
+        // Without a font there is no mesh at all: plotters measures label text even for none.
         if text {
-            mesh.x_desc("percentile").y_desc("latency").x_labels(x_max as usize + 1).x_label_formatter(&|x| nines_label(*x)).y_label_formatter(&|y| ms_label(*y)).label_style((FAMILY, 15));
-        } else {
-            mesh.x_labels(0).y_labels(0);
+            chart
+                .configure_mesh()
+                .x_desc("percentile")
+                .y_desc("latency")
+                .x_labels(x_max as usize + 1)
+                .x_label_formatter(&|x| nines_label(*x))
+                .y_label_formatter(&|y| ms_label(*y))
+                .label_style((FAMILY, 15))
+                .draw()?;
         }
-        mesh.draw()?;
         for (i, (label, pts)) in series.iter().enumerate() {
             let c = COLORS[i % COLORS.len()];
             let s = chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?;
@@ -187,23 +192,22 @@ pub fn sweep(reports: &[Report], title: &str, font: &Font, out: &Path) -> Result
     root.fill(&WHITE).map_err(err)?;
     let draw = |root: &DrawingArea<BitMapBackend, Shift>| -> std::result::Result<(), Box<dyn std::error::Error + '_>> {
         let mut b = ChartBuilder::on(root);
-        b.margin(16).x_label_area_size(if text { 44 } else { 4 }).y_label_area_size(if text { 70 } else { 4 });
+        b.margin(16).margin_right(40).x_label_area_size(if text { 44 } else { 4 }).y_label_area_size(if text { 70 } else { 4 });
         if text {
             b.caption(title, (FAMILY, 22));
         }
         let y = log_range(lo, hi);
         let mut chart = b.build_cartesian_2d(0f64..x_max * 1.08, y.clone().log_scale())?;
-        let mut mesh = chart.configure_mesh();
         if text {
-            mesh.x_desc("offered rate (requests/s, open loop)")
+            chart
+                .configure_mesh()
+                .x_desc("offered rate (requests/s, open loop)")
                 .y_desc("latency (from the scheduled send)")
                 .x_label_formatter(&|x| format!("{:.0}k", x / 1000.0))
                 .y_label_formatter(&|y| ms_label(*y))
-                .label_style((FAMILY, 15));
-        } else {
-            mesh.x_labels(0).y_labels(0);
+                .label_style((FAMILY, 15))
+                .draw()?;
         }
-        mesh.draw()?;
         for (name, pick, c) in lines {
             let pts: Vec<(f64, f64)> = open.iter().map(|r| (r.rate.unwrap_or(0) as f64, ms(pick(r)))).collect();
             let s = chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?;
