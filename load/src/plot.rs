@@ -229,8 +229,9 @@ pub fn sweep(reports: &[Report], title: &str, font: &Font, out: &Path) -> Result
                 chart.draw_series(std::iter::once(Cross::new((x, ms(pick(c))), 7, col.stroke_width(3))))?;
             }
             if text {
+                // A legend entry only: the crosses are drawn above in the line colours.
                 chart
-                    .draw_series(std::iter::once(Cross::new((x, ms(c.latency_us.p50)), 7, BLACK.stroke_width(3))))?
+                    .draw_series(std::iter::empty::<Cross<(f64, f64), i32>>())?
                     .label(format!("closed loop ({} conns): {:.0} rps, ×: p50/p99/p99.9", c.connections, c.rps))
                     .legend(|(x, y)| Cross::new((x + 10, y), 6, BLACK.stroke_width(2)));
             }
