@@ -262,6 +262,53 @@ mod tests {
         assert_eq!(nines_label(0.5), "68.4%");
     }
 
+    fn report(rate: Option<u64>, base_us: u64) -> Report {
+        let mut st = crate::report::Stats::default();
+        for i in 1..=2000u64 {
+            st.record(0, 200, crate::sched::Sample { corrected: base_us * 1000 + i * 1000, uncorrected: base_us * 500 + i * 100 });
+        }
+        let info = crate::report::RunInfo {
+            scenario: "http".into(),
+            target: "GET /".into(),
+            rate,
+            connections: 8,
+            threads: 1,
+            pipeline: 1,
+            workers: 1,
+            ramp: None,
+            templates: vec![(String::new(), 1)],
+        };
+        Report::new(&info, &st, std::time::Duration::from_secs(1))
+    }
+
+    fn is_png(p: &Path) -> bool {
+        std::fs::read(p).is_ok_and(|b| b.len() > 1000 && b.starts_with(b"\x89PNG\r\n\x1a\n"))
+    }
+
+    /// Both plots render to PNG files, without a font and (where it is installed) with the default
+    /// one; bad input is refused with a message.
+    #[test]
+    fn plots_render_to_png() {
+        let dir = std::env::temp_dir().join(format!("hypercube-load-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let reports = vec![report(None, 100), report(Some(1000), 50), report(Some(2000), 80), report(Some(3000), 5000)];
+        let mut fonts = vec![Font::None];
+        if Path::new(DEFAULT_FONT).exists() {
+            fonts.push(Font::File(DEFAULT_FONT.into()));
+        }
+        for (i, font) in fonts.iter().enumerate() {
+            let (a, b) = (dir.join(format!("spectrum-{i}.png")), dir.join(format!("sweep-{i}.png")));
+            let labelled: Vec<(String, Report)> = reports.iter().enumerate().map(|(j, r)| (format!("r{j}"), r.clone())).collect();
+            spectrum(&labelled, "t", font, &a).unwrap();
+            sweep(&reports, "t", font, &b).unwrap();
+            assert!(is_png(&a) && is_png(&b));
+        }
+        assert!(sweep(&reports[..1], "t", &Font::None, &dir.join("x.png")).unwrap_err().contains("no open-loop"));
+        assert!(spectrum(&[], "t", &Font::None, &dir.join("x.png")).is_err());
+        assert!(spectrum(&[("a".into(), reports[0].clone())], "t", &Font::File(dir.join("missing.ttf")), &dir.join("x.png")).unwrap_err().contains("font"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn spectrum_points_rise_and_end_at_max() {
         let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 1_000_000_000, 3).unwrap();
