@@ -115,7 +115,7 @@ struct LoadArgs {
     workers: usize,
     /// Open the connections at this many per second after the clock starts (default: all before
     /// it). In open loop each connection's share of the rate starts when it opens.
-    #[arg(long)]
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_ramp)]
     ramp: Option<f64>,
     /// Write the JSON report here (`-` for stdout instead of the table).
     #[arg(long)]
@@ -151,7 +151,7 @@ struct MixArgs {
     file: Option<String>,
     /// A request `WEIGHT METHOD PATH [BODY]` (repeatable), e.g. `-r '1 GET /healthz'`
     /// `-r '9 POST /v1/saju {"datetime":"{{datetime}}","zone":"Asia/Seoul"}'`.
-    #[arg(short = 'r', long = "req")]
+    #[arg(short = 'r', long = "req", value_name = "SPEC")]
     reqs: Vec<String>,
     #[command(flatten)]
     load: LoadArgs,
@@ -200,6 +200,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(format!("bad duration {s:?}"));
     }
     Ok(Duration::from_secs_f64(v * mul))
+}
+
+fn parse_ramp(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("bad ramp {s:?}: want connections per second > 0")),
+    }
 }
 
 fn parse_cpus(s: &str) -> Result<Vec<usize>, String> {
