@@ -86,26 +86,46 @@ impl RequestTemplate {
             return;
         };
         let mut body = Vec::with_capacity(256);
-        for p in parts {
-            match p {
-                Part::Lit(b) => body.extend_from_slice(b),
-                Part::Datetime => {
-                    let s = format!(
-                        "{:04}-{:02}-{:02}T{:02}:{:02}",
-                        rng.range(1900, 2049),
-                        rng.range(1, 12),
-                        rng.range(1, 28),
-                        rng.range(0, 23),
-                        rng.range(0, 59)
-                    );
-                    body.extend_from_slice(s.as_bytes());
-                }
-                Part::Gender => body.push(if rng.next_u64() & 1 == 0 { b'm' } else { b'f' }),
-                Part::Year => body.extend_from_slice(rng.range(1900, 2049).to_string().as_bytes()),
-            }
-        }
+        render_parts(parts, rng, &mut body);
         out.extend_from_slice(format!("content-length: {}\r\n\r\n", body.len()).as_bytes());
         out.extend_from_slice(&body);
+    }
+}
+
+/// A body (or WebSocket message) template on its own: literal text with `{{datetime}}`,
+/// `{{gender}}` and `{{year}}` filled with random birth data at every render.
+#[derive(Debug, Clone)]
+pub struct BodyTemplate(Vec<Part>);
+
+impl BodyTemplate {
+    pub fn new(template: &str) -> Result<Self, String> {
+        parse_template(template).map(Self)
+    }
+
+    /// Append one rendering to `out`.
+    pub fn render(&self, rng: &mut Rng, out: &mut Vec<u8>) {
+        render_parts(&self.0, rng, out);
+    }
+}
+
+fn render_parts(parts: &[Part], rng: &mut Rng, body: &mut Vec<u8>) {
+    for p in parts {
+        match p {
+            Part::Lit(b) => body.extend_from_slice(b),
+            Part::Datetime => {
+                let s = format!(
+                    "{:04}-{:02}-{:02}T{:02}:{:02}",
+                    rng.range(1900, 2049),
+                    rng.range(1, 12),
+                    rng.range(1, 28),
+                    rng.range(0, 23),
+                    rng.range(0, 59)
+                );
+                body.extend_from_slice(s.as_bytes());
+            }
+            Part::Gender => body.push(if rng.next_u64() & 1 == 0 { b'm' } else { b'f' }),
+            Part::Year => body.extend_from_slice(rng.range(1900, 2049).to_string().as_bytes()),
+        }
     }
 }
 

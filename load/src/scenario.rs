@@ -12,6 +12,17 @@
 //! quiet = true                 # true → the bare flag; false → left out
 //! ```
 //!
+//! Any subcommand works the same way, e.g. WebSocket message load:
+//!
+//! ```toml
+//! scenario = "ws"
+//! url = "ws://127.0.0.1:8080/v1/ws"
+//! body = '{"id":{{id}},"type":"chart","datetime":"{{datetime}}","zone":"Asia/Seoul"}'
+//! connections = 1000
+//! ramp = 500                   # connections/s
+//! rate = 5000                  # open loop, messages/s
+//! ```
+//!
 //! A `mix` adds `[[request]]` tables — one per request template, picked by weight — which
 //! [`mix_from_toml`] reads (the same file serves `hypercube-load run` and `mix --file`):
 //!
@@ -36,7 +47,7 @@
 /// The argument list (without the program name) for a scenario file's text.
 pub fn args_from_toml(text: &str) -> Result<Vec<String>, String> {
     let table: toml::Table = text.parse().map_err(|e| format!("scenario file: {e}"))?;
-    let scenario = table.get("scenario").and_then(|v| v.as_str()).ok_or("scenario file: needs `scenario = \"http\"` (or \"ws-hold\")")?;
+    let scenario = table.get("scenario").and_then(|v| v.as_str()).ok_or("scenario file: needs `scenario = \"http\"` (or \"mix\", \"ws\", \"ws-hold\")")?;
     let url = table.get("url").and_then(|v| v.as_str()).ok_or("scenario file: needs `url`")?;
     let mut args = vec![scenario.to_string(), url.to_string()];
     for (k, v) in &table {
@@ -248,6 +259,16 @@ json = false
             assert!(rest.contains(want), "{rest}");
         }
         assert!(!rest.contains("json"), "{rest}");
+    }
+
+    #[test]
+    fn ws_file_becomes_flags() {
+        let a = args_from_toml("scenario = \"ws\"\nurl = \"ws://127.0.0.1:1/v1/ws\"\nbody = '{\"id\":{{id}}}'\nramp = 500.5\nrate = 100\n").unwrap();
+        assert_eq!(&a[..2], ["ws", "ws://127.0.0.1:1/v1/ws"]);
+        let rest = a[2..].join(" ");
+        for want in ["--body {\"id\":{{id}}}", "--ramp 500.5", "--rate 100"] {
+            assert!(rest.contains(want), "{rest}");
+        }
     }
 
     #[test]

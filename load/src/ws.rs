@@ -31,7 +31,8 @@ pub struct WsHoldConfig {
     pub connections: usize,
     pub threads: usize,
     pub cpus: Option<Vec<usize>>,
-    /// How long each connection stays open after its handshake.
+    /// How long each connection stays open after its handshake — and, with a ramp, at least
+    /// this long after the ramp's last connection is due, so that all are held together.
     pub hold: Duration,
     /// Send a (masked, empty) ping this often while holding; `None`: silent.
     pub ping_interval: Option<Duration>,
@@ -40,6 +41,9 @@ pub struct WsHoldConfig {
     pub timeout: Duration,
     /// Read this process's VmRSS before and with all connections held.
     pub server_pid: Option<u32>,
+    /// Open connections at this many per second (connection `i` starts `i / ramp` s after the
+    /// first); `None`: as fast as the client can.
+    pub ramp: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +57,10 @@ pub struct WsHoldReport {
     pub errors: BTreeMap<&'static str, u64>,
     /// From the first connect until every connection was established or failed.
     pub ramp_s: f64,
+    /// The requested ramp, connections/s (`None`: unpaced).
+    pub ramp_rate: Option<f64>,
+    /// Achieved: established ÷ `ramp_s`.
+    pub ramp_achieved_per_s: f64,
     pub handshake_us: Percentiles,
     pub server_rss_kb_before: Option<u64>,
     pub server_rss_kb_held: Option<u64>,
@@ -98,7 +106,7 @@ pub fn hold(cfg: WsHoldConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> i
         move |_state: Rc<()>, ctx: shard::ShardCtx<()>| {
             let (cfg, shared, tx) = (c2.clone(), s2.clone(), tx.clone());
             async move {
-                let _ = tx.send(shard_main(cfg, ctx.id, shared).await);
+                let _ = tx.send(shard_main(cfg, ctx.id, shared, t0).await);
             }
         },
     )?;
@@ -136,6 +144,7 @@ pub fn hold(cfg: WsHoldConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> i
         (Some(a), Some(b)) if established > 0 => Some((b as f64 - a as f64) * 1024.0 / established as f64),
         _ => None,
     };
+    let ramp_s = ramp.unwrap_or_else(|| t0.elapsed()).as_secs_f64();
     Ok(WsHoldReport {
         scenario: "ws-hold",
         target: format!("ws://{}{}", cfg.host, cfg.path),
@@ -143,7 +152,9 @@ pub fn hold(cfg: WsHoldConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> i
         established,
         closed_early,
         errors,
-        ramp_s: ramp.unwrap_or_else(|| t0.elapsed()).as_secs_f64(),
+        ramp_s,
+        ramp_rate: cfg.ramp,
+        ramp_achieved_per_s: established as f64 / ramp_s.max(1e-9),
         handshake_us: Percentiles::of(&handshake),
         server_rss_kb_before: rss_before,
         server_rss_kb_held: rss_held,
@@ -151,12 +162,28 @@ pub fn hold(cfg: WsHoldConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> i
     })
 }
 
-fn upgrade_request(cfg: &WsHoldConfig) -> Vec<u8> {
+/// The error kind for a failed connect: `connect_emfile` (this process's fd limit),
+/// `connect_no_port` (the source address ran out of ephemeral ports) or `connect`.
+pub(crate) fn connect_error_kind(e: &io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(libc::EMFILE) | Some(libc::ENFILE) => "connect_emfile",
+        Some(libc::EADDRNOTAVAIL) => "connect_no_port",
+        _ => "connect",
+    }
+}
+
+/// When connection `i` should open under a ramp of `rate` connections/s started at `t0`.
+pub(crate) fn ramp_due(t0: Instant, rate: Option<f64>, i: usize) -> Option<Instant> {
+    let r = rate.filter(|r| r.is_finite() && *r > 0.0)?;
+    Some(t0 + Duration::from_secs_f64(i as f64 / r))
+}
+
+/// The HTTP/1.1 upgrade request.
+pub(crate) fn upgrade_request(host: &str, path: &str, subprotocol: Option<&str>) -> Vec<u8> {
     let mut r = format!(
-        "GET {} HTTP/1.1\r\nhost: {}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n",
-        cfg.path, cfg.host
+        "GET {path} HTTP/1.1\r\nhost: {host}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: dGhlIHNhbXBsZSBub25jZQ==\r\nsec-websocket-version: 13\r\n"
     );
-    if let Some(p) = &cfg.subprotocol {
+    if let Some(p) = subprotocol {
         r.push_str(&format!("sec-websocket-protocol: {p}\r\n"));
     }
     r.push_str("\r\n");
@@ -166,15 +193,20 @@ fn upgrade_request(cfg: &WsHoldConfig) -> Vec<u8> {
 /// An empty client ping: FIN + opcode 9, masked, zero length, mask key 0.
 const PING: [u8; 6] = [0x89, 0x80, 0, 0, 0, 0];
 
-async fn shard_main(cfg: Arc<WsHoldConfig>, id: usize, shared: Arc<Vec<Shared>>) -> ShardOut {
+async fn shard_main(cfg: Arc<WsHoldConfig>, id: usize, shared: Arc<Vec<Shared>>, t0: Instant) -> ShardOut {
     let out = Rc::new(RefCell::new(ShardOut {
         handshake: Histogram::new_with_bounds(1, crate::report::MAX_LATENCY_NS, 3).expect("bounds"),
         errors: BTreeMap::new(),
         closed_early: 0,
     }));
-    let req = Rc::new(upgrade_request(&cfg));
+    let req = Rc::new(upgrade_request(&cfg.host, &cfg.path, cfg.subprotocol.as_deref()));
     let mut tasks = Vec::new();
     for i in (id..cfg.connections).step_by(cfg.threads) {
+        if let Some(due) = ramp_due(t0, cfg.ramp, i) {
+            if due > Instant::now() {
+                monoio::time::sleep_until(monoio::time::Instant::from_std(due)).await;
+            }
+        }
         let t = Instant::now();
         let fail = |kind: &'static str| {
             *out.borrow_mut().errors.entry(kind).or_default() += 1;
@@ -182,22 +214,14 @@ async fn shard_main(cfg: Arc<WsHoldConfig>, id: usize, shared: Arc<Vec<Shared>>)
         };
         let s = match connect_to(cfg.addr, &cfg.sources, i) {
             Ok(s) => s,
-            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => {
-                fail("connect_emfile");
-                continue;
-            }
-            Err(e) if e.raw_os_error() == Some(libc::EADDRNOTAVAIL) => {
-                fail("connect_no_port");
-                continue;
-            }
-            Err(_) => {
-                fail("connect");
+            Err(e) => {
+                fail(connect_error_kind(&e));
                 continue;
             }
         };
         let (cfg, shared, out, req) = (cfg.clone(), shared.clone(), out.clone(), req.clone());
         tasks.push(monoio::spawn(async move {
-            let r = conn(s, &cfg, &req, t, &shared[id], &out).await;
+            let r = conn(s, &cfg, &req, t, t0, &shared[id], &out).await;
             if let Err(kind) = r {
                 *out.borrow_mut().errors.entry(kind).or_default() += 1;
                 shared[id].failed.fetch_add(1, Ordering::Relaxed);
@@ -214,9 +238,10 @@ async fn shard_main(cfg: Arc<WsHoldConfig>, id: usize, shared: Arc<Vec<Shared>>)
     Rc::try_unwrap(out).ok().map(RefCell::into_inner).expect("tasks done")
 }
 
-/// Handshake then hold. `Err(kind)` if it never got established.
-async fn conn(mut s: monoio::net::TcpStream, cfg: &WsHoldConfig, req: &[u8], t: Instant, sh: &Shared, out: &RefCell<ShardOut>) -> Result<(), &'static str> {
-    match monoio::time::timeout(cfg.timeout, s.write_all(req.to_vec())).await {
+/// Send the upgrade request and read up to the end of a `101` answer. `Ok(rest)`: whatever the
+/// server sent after it (frames already on their way). `Err(kind)`: the error kind to count.
+pub(crate) async fn handshake(s: &mut monoio::net::TcpStream, req: &[u8], timeout: Duration) -> Result<Vec<u8>, &'static str> {
+    match monoio::time::timeout(timeout, s.write_all(req.to_vec())).await {
         Ok((Ok(_), _)) => {}
         Ok((Err(_), _)) => return Err("write"),
         Err(_) => return Err("timeout"),
@@ -224,25 +249,34 @@ async fn conn(mut s: monoio::net::TcpStream, cfg: &WsHoldConfig, req: &[u8], t: 
     let mut buf: Vec<u8> = Vec::with_capacity(1024);
     loop {
         match parse_response(&buf, false) {
-            Ok(Parse::Done { status: 101, .. }) => break,
+            Ok(Parse::Done { status: 101, len, .. }) => {
+                buf.drain(..len);
+                return Ok(buf);
+            }
             Ok(Parse::Done { .. }) => return Err("handshake_status"),
             Ok(Parse::Incomplete) => {}
             Err(e) => return Err(e.as_str()),
         }
         buf.reserve(1024);
         let (len, cap) = (buf.len(), buf.capacity());
-        match monoio::time::timeout(cfg.timeout, s.read(buf.slice_mut(len..cap))).await {
+        match monoio::time::timeout(timeout, s.read(buf.slice_mut(len..cap))).await {
             Ok((Ok(0), _)) => return Err("closed"),
             Ok((Ok(_), b)) => buf = b.into_inner(),
             Ok((Err(_), _)) => return Err("read"),
             Err(_) => return Err("timeout"),
         }
     }
+}
+
+/// Handshake then hold. `Err(kind)` if it never got established.
+async fn conn(mut s: monoio::net::TcpStream, cfg: &WsHoldConfig, req: &[u8], t: Instant, t0: Instant, sh: &Shared, out: &RefCell<ShardOut>) -> Result<(), &'static str> {
+    let buf = handshake(&mut s, req, cfg.timeout).await?;
     out.borrow_mut().handshake.saturating_record((t.elapsed().as_nanos() as u64).max(1));
     sh.established.fetch_add(1, Ordering::Relaxed);
     drop(buf);
     // Hold: wait for the server (reads only matter if it closes), pinging if asked.
-    let end = Instant::now() + cfg.hold;
+    let ramp_end = ramp_due(t0, cfg.ramp, cfg.connections.saturating_sub(1)).unwrap_or(t0);
+    let end = (Instant::now() + cfg.hold).max(ramp_end + cfg.hold);
     let mut rbuf: Vec<u8> = Vec::with_capacity(64);
     loop {
         let now = Instant::now();

@@ -192,6 +192,7 @@ fn ws_hold_establishes_and_counts() {
         sources: vec!["127.0.0.2".parse().unwrap()],
         timeout: Duration::from_secs(30),
         server_pid: Some(s.child.id()),
+        ramp: None,
     };
     let rep = load::ws::hold(cfg.clone(), |_, _, _| {}).unwrap();
     assert_eq!((rep.established, rep.closed_early), (50, 0), "{:?}", rep.errors);

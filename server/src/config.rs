@@ -142,6 +142,11 @@ pub(crate) struct Settings {
     /// HTTP/3: open connections per shard; further handshakes are refused. [default: 10000]
     #[arg(long, env = "HYPERCUBE_H3_MAX_CONNS")]
     pub(crate) h3_max_conns: Option<usize>,
+    /// HTTP/3: issue connection IDs that name the shard and attach a reuseport BPF program that
+    /// steers each packet to that shard, so a connection survives a client address change (NAT
+    /// rebinding). Turn off when several processes share the UDP port. [default: true]
+    #[arg(long, env = "HYPERCUBE_H3_STEER")]
+    pub(crate) h3_steer: Option<bool>,
     /// Log format: pretty or json. [default: pretty]
     #[arg(long, env = "HYPERCUBE_LOG_FORMAT")]
     pub(crate) log_format: Option<LogFormat>,
@@ -257,7 +262,7 @@ impl Settings {
             ort_lib, model_dir, ep, infer_workers, infer_threads, max_batch, max_wait, infer_queue, infer_deadline,
             corpus_cache);
         overlay!(self, file, batch_max_items, search_max_years, search_max_points, search_max_page);
-        overlay!(self, file, h3, tls_cert, tls_key, h3_max_streams, h3_idle_timeout, h3_max_conns);
+        overlay!(self, file, h3, tls_cert, tls_key, h3_max_streams, h3_idle_timeout, h3_max_conns, h3_steer);
         Ok(self)
     }
 
@@ -357,6 +362,7 @@ impl Settings {
             max_conns: self.h3_max_conns.unwrap_or(10_000),
             max_field_section: self.max_head_bytes.unwrap_or(16 * 1024) as u64,
             tls,
+            steer: self.h3_steer.unwrap_or(true),
         };
         if c.max_streams == 0 || c.max_conns == 0 || c.idle_timeout.is_zero() {
             return Err("h3_max_streams, h3_max_conns and h3_idle_timeout must be > 0".into());

@@ -79,7 +79,7 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, mut stream: TcpStream)
             // The 101 is out: the WebSocket task takes the stream, this task and its buffers end.
             if let Some(kind) = upgrade.take() {
                 let input = conn.take_upgraded_input();
-                monoio::spawn(crate::ws::run(st, stop, stream, input, kind));
+                st.clone().spawn("websocket", true, crate::ws::run(st, stop, stream, input, kind));
                 return;
             }
             break;

@@ -31,7 +31,7 @@ pub(crate) fn render(s: &Snapshot, version: &str, kernel: &str) -> String {
     for (route, status, n) in s.requests() {
         let _ = writeln!(o, "hypercube_requests_total{{route=\"{}\",status=\"{status}\"}} {n}", route.label());
     }
-    let per_shard: [PerShard; 7] = [
+    let per_shard: [PerShard; 8] = [
         ("hypercube_requests_in_flight", "gauge", "Requests read but not yet answered.", |c| c.in_flight),
         ("hypercube_connections_open", "gauge", "Open client connections.", |c| c.open),
         ("hypercube_connections_accepted_total", "counter", "Connections accepted.", |c| c.accepted),
@@ -39,6 +39,7 @@ pub(crate) fn render(s: &Snapshot, version: &str, kernel: &str) -> String {
         ("hypercube_connections_rejected_total", "counter", "Connections refused with 503 at the limit.", |c| c.rejected),
         ("hypercube_received_bytes_total", "counter", "Bytes read from clients.", |c| c.bytes_in),
         ("hypercube_sent_bytes_total", "counter", "Bytes written to clients.", |c| c.bytes_out),
+        ("hypercube_task_panics_total", "counter", "Connection or request tasks that panicked (caught; the shard kept serving).", |c| c.task_panics),
     ];
     for (name, kind, help, get) in per_shard {
         head(&mut o, name, kind, help);

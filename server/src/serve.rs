@@ -12,6 +12,7 @@ use shard::listener::{self, ListenOpts};
 use shard::{Builder, Driver, Placement, ShardCtx, Sharded};
 use std::cell::RefCell;
 use std::io;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -78,12 +79,17 @@ fn inference_settings(cfg: &Config) -> inference::service::Settings {
 pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
     // Port 0: pick one port that every shard then binds with SO_REUSEPORT.
     let (addr, reserved) = listener::reserve(cfg.listen)?;
-    let h3 = match &cfg.h3 {
+    let h3 = match &mut cfg.h3 {
         Some(h) => {
-            let ep = crate::h3::Endpoint::new(h).map_err(io::Error::other)?;
+            if h.steer && cfg.shards > crate::h3::steer::MAX_SHARDS {
+                warn!(shards = cfg.shards, "http/3 steering addresses at most 256 shards: off");
+                h.steer = false;
+            }
+            let ep = Arc::new(crate::h3::Endpoint::new(h).map_err(io::Error::other)?);
+            let socks = udp_group(addr, cfg.shards, h.steer)?;
             cfg.alt_svc = Some(format!("h3=\":{}\"", addr.port()).into());
             crate::h3::log_enabled(addr.port(), h);
-            Some(Arc::new(ep))
+            Some((ep, socks))
         }
         None => None,
     };
@@ -107,12 +113,9 @@ pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
                 let l = listener::tcp(addr, opts).map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
                 let st = ShardState::new(ctx, c1.clone());
                 st.boot.listener.replace(Some(l));
-                if let Some(ep) = &h3 {
-                    // No SO_INCOMING_CPU on UDP: it makes the kernel prefer the socket of the
-                    // CPU a datagram arrived on, so one QUIC connection's packets would hop
-                    // between shards (observed on loopback as the client thread migrates).
-                    let udp_opts = ListenOpts { incoming_cpu: None, ..opts };
-                    let u = listener::udp(addr, udp_opts).map_err(|e| io::Error::new(e.kind(), format!("bind udp {addr}: {e}")))?;
+                if let Some((ep, socks)) = &h3 {
+                    let u = socks.get(ctx.id).and_then(|m| m.lock().ok()?.take());
+                    let u = u.ok_or_else(|| io::Error::other("no udp socket for this shard"))?;
                     st.boot.h3.replace(Some((u, ep.clone())));
                 }
                 Ok(st)
@@ -122,6 +125,20 @@ pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
     drop(reserved);
     info!(%addr, shards = sharded.len(), engine_kernel = crate::kernel_name(), "listening");
     Ok(sharded)
+}
+
+/// Every shard's UDP socket, bound in shard order from this thread so that socket `i` of the
+/// reuseport group is shard `i`'s, which the steering program relies on (`h3::steer`). No
+/// SO_INCOMING_CPU on UDP: it makes the kernel prefer the socket of the CPU a datagram arrived
+/// on, so one QUIC connection's packets would hop between shards (observed on loopback as the
+/// client thread migrates).
+fn udp_group(addr: SocketAddr, shards: usize, steer: bool) -> io::Result<Vec<std::sync::Mutex<Option<std::net::UdpSocket>>>> {
+    let socks = listener::udp_group(addr, shards, ListenOpts::default()).map_err(|e| io::Error::new(e.kind(), format!("bind udp {addr}: {e}")))?;
+    if steer {
+        listener::attach_reuseport_cbpf(&socks[0], &crate::h3::steer::PROGRAM)
+            .map_err(|e| io::Error::new(e.kind(), format!("attach the http/3 steering program (try --h3-steer false): {e}")))?;
+    }
+    Ok(socks.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect())
 }
 
 impl Boot {
@@ -149,10 +166,10 @@ async fn accept_loop(st: Rc<ShardState>, ctx: ShardCtx<ShardState>, cfg: Arc<Con
                 Ok((stream, _peer)) => {
                     let _ = stream.set_nodelay(true);
                     if st.stats.conns_open.get() >= cfg.max_conns as u64 {
-                        monoio::spawn(conn::reject(st.clone(), stream));
+                        st.spawn("http reject", false, conn::reject(st.clone(), stream));
                     } else {
                         st.conn_opened();
-                        monoio::spawn(conn::serve(st.clone(), ctx.stop.clone(), stream));
+                        st.spawn("http connection", true, conn::serve(st.clone(), ctx.stop.clone(), stream));
                     }
                 }
                 Err(e) => {

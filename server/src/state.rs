@@ -4,6 +4,7 @@ use crate::config::Config;
 use crate::stats::{Snapshot, Stats};
 use shard::{DriverKind, Sharded};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::Waker;
 
@@ -25,6 +26,27 @@ pub(crate) struct ShardState {
 }
 
 impl ShardState {
+    /// Spawn a connection or request task on this shard. A panic inside it (a bug of ours or of a
+    /// protocol library) ends that task only: it is logged and counted in
+    /// `hypercube_task_panics_total`, and the shard goes on serving everyone else. A task that
+    /// `owns_conn` (it would have called [`Self::conn_closed`] at its end) gets that call made for
+    /// it, so the drain does not wait for a connection that is gone.
+    pub(crate) fn spawn<F>(self: &Rc<Self>, what: &'static str, owns_conn: bool, fut: F)
+    where
+        F: std::future::Future<Output = ()> + 'static,
+    {
+        let st = self.clone();
+        monoio::spawn(async move {
+            if let Err(panic) = shard::guard::catch_unwind(fut).await {
+                if owns_conn {
+                    st.conn_closed();
+                }
+                Stats::add(&st.stats.task_panics, 1);
+                tracing::error!(shard = st.id, task = what, %panic, "task panicked; its connection is dropped");
+            }
+        });
+    }
+
     pub(crate) fn new(ctx: &shard::ShardCtx<Self>, cfg: Arc<Config>) -> Self {
         Self {
             id: ctx.id,

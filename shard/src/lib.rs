@@ -19,11 +19,16 @@
 //! - [`listener`]: SO_REUSEPORT TCP/UDP sockets, one per shard, with SO_INCOMING_CPU.
 //! - [`routing`]: pure key → shard functions.
 //! - [`cpus`]: the CPUs this process may run on.
+//! - [`guard`]: catch a task's panic so it cannot end the shard thread.
+//! - `quic` (feature `quic`): quinn's `Runtime` on monoio, so a quinn endpoint runs on a shard.
 
 pub mod builder;
 pub mod cpus;
+pub mod guard;
 pub mod listener;
 pub mod mailbox;
+#[cfg(feature = "quic")]
+pub mod quic;
 pub mod routing;
 pub mod sharded;
 pub mod stop;

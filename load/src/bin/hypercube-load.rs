@@ -9,6 +9,7 @@ use load::workers::{self, Workers};
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -30,6 +31,9 @@ enum Cmd {
     Plot(PlotArgs),
     /// Open N WebSocket connections and hold them idle; reports server RSS per connection.
     WsHold(WsHoldArgs),
+    /// WebSocket message load: N connections send text messages (closed loop, or open loop at
+    /// -R msgs/s, CO-corrected) and time each reply (/v1/ws/echo, or /v1/ws matched by id).
+    Ws(WsArgs),
     /// Run a TOML scenario file (`scenario = "http"`, `url = …`, other keys as the flags; a
     /// `mix` file also holds its [[request]] tables).
     Run {
@@ -51,7 +55,8 @@ struct WsHoldArgs {
     /// WebSocket subprotocol to ask for (empty for none).
     #[arg(long, default_value = "hypercube.v1")]
     subprotocol: String,
-    /// How long each connection stays open after its handshake.
+    /// How long each connection stays open after its handshake (with --ramp: at least this long
+    /// after the ramp's last connection is due, so all are held together).
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     hold: Duration,
     /// Ping this often while holding (default: silent).
@@ -69,11 +74,82 @@ struct WsHoldArgs {
     /// Split the connections over this many worker processes (each has its own fd limit).
     #[arg(long, default_value_t = 1)]
     workers: usize,
+    /// Open connections at this many per second in total (split over workers); default: as fast
+    /// as possible. The report gives the ramp time achieved.
+    #[arg(long)]
+    ramp: Option<f64>,
     /// Write the JSON report here (`-` for stdout).
     #[arg(long)]
     json: Option<String>,
     #[arg(short = 'q', long)]
     quiet: bool,
+}
+
+#[derive(clap::Args, Clone)]
+struct WsArgs {
+    /// ws://HOST:PORT/PATH (`/v1/ws/echo` or `/v1/ws`).
+    url: String,
+    /// Connections in total.
+    #[arg(short = 'c', long, default_value_t = 64)]
+    connections: usize,
+    /// Client threads (shards) per process.
+    #[arg(short = 't', long, default_value_t = 1)]
+    threads: usize,
+    /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
+    #[arg(long)]
+    cpus: Option<String>,
+    /// Measured run time, from when all connections are open (`10s`, `500ms`, `2m`).
+    #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
+    duration: Duration,
+    /// Stop after this many replies in total.
+    #[arg(short = 'n', long)]
+    messages: Option<u64>,
+    /// Open loop at this many messages/s in total (CO-corrected); default closed loop.
+    #[arg(short = 'R', long)]
+    rate: Option<u64>,
+    /// Closed loop: messages in flight per connection.
+    #[arg(short = 'p', long, default_value_t = 1)]
+    pipeline: usize,
+    /// Message template: `{{id}}` is the message's number on its connection; `{{datetime}}`,
+    /// `{{gender}}`, `{{year}}` are random birth data. Example for /v1/ws:
+    /// `{"id":{{id}},"type":"chart","datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{gender}}"}`
+    #[arg(short = 'b', long, default_value = r#"{"id":{{id}},"type":"ping"}"#)]
+    body: String,
+    /// How a reply is matched: `echo` (equals the message), `id` (carries the message's id; a
+    /// `"type":"error"` reply counts as reply_error), `any`. Default: echo for a path ending in
+    /// /echo, else id.
+    #[arg(long, value_parser = load::ws_msg::Expect::parse)]
+    expect: Option<load::ws_msg::Expect>,
+    /// WebSocket subprotocol to ask for (empty for none).
+    #[arg(long, default_value = "hypercube.v1")]
+    subprotocol: String,
+    /// Source addresses: a count N (127.0.0.2 …) or a comma list.
+    #[arg(long)]
+    sources: Option<String>,
+    /// Handshake timeout, and how long a message may wait for its reply.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    timeout: Duration,
+    /// Open connections at this many per second in total (split over workers); default: as fast
+    /// as possible. The report gives the ramp time achieved.
+    #[arg(long)]
+    ramp: Option<f64>,
+    /// Refuse server frames longer than this many bytes.
+    #[arg(long, default_value_t = 16 << 20)]
+    max_frame: u64,
+    /// Split connections, rate and message cap over this many worker processes (each has its
+    /// own fd limit); their histograms merge exactly.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Write the JSON report here (`-` for stdout instead of the table).
+    #[arg(long)]
+    json: Option<String>,
+    /// No live progress line.
+    #[arg(short = 'q', long)]
+    quiet: bool,
+    /// Print progress as `progress SECONDS REPLIES ERRORS OPEN` lines on stderr (how workers
+    /// report to the parent's live line).
+    #[arg(long, hide = true)]
+    progress_lines: bool,
 }
 
 /// Flags `http` and `mix` share.
@@ -462,10 +538,14 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         if let Some(cpus) = &a.cpus {
             c.args(["--cpus", cpus]);
         }
+        if let Some(r) = a.ramp {
+            c.args(["--ramp", &(r / a.workers as f64).to_string()]);
+        }
         c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::null());
         children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
     }
     let (mut established, mut closed_early, mut errors) = (0u64, 0u64, std::collections::BTreeMap::<String, u64>::new());
+    let mut ramp_s = 0.0f64;
     let mut reports = Vec::new();
     for (j, ch) in children.into_iter().enumerate() {
         let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
@@ -475,6 +555,7 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| format!("worker {j} report: {e}"))?;
         established += v["established"].as_u64().unwrap_or(0);
         closed_early += v["closed_early"].as_u64().unwrap_or(0);
+        ramp_s = ramp_s.max(v["ramp_s"].as_f64().unwrap_or(0.0));
         if let Some(m) = v["errors"].as_object() {
             for (k, n) in m {
                 *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
@@ -484,7 +565,9 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
     }
     let total = serde_json::json!({
         "scenario": "ws-hold", "target": a.url, "workers": a.workers, "connections": a.connections,
-        "established": established, "closed_early": closed_early, "errors": errors, "per_worker": reports,
+        "established": established, "closed_early": closed_early, "errors": errors,
+        "ramp_s": ramp_s, "ramp_rate": a.ramp, "ramp_achieved_per_s": established as f64 / ramp_s.max(1e-9),
+        "per_worker": reports,
     });
     let json = serde_json::to_string_pretty(&total).map_err(|e| e.to_string())?;
     match a.json.as_deref() {
@@ -493,7 +576,14 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         None => {}
     }
     let errs: Vec<String> = errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-    eprintln!("ws-hold: {established}/{} established over {} workers, closed early {closed_early}, errors {{{}}}", a.connections, a.workers, errs.join(", "));
+    eprintln!(
+        "ws-hold: {established}/{} established over {} workers in {ramp_s:.2} s ({:.0}/s{}), closed early {closed_early}, errors {{{}}}",
+        a.connections,
+        a.workers,
+        established as f64 / ramp_s.max(1e-9),
+        a.ramp.map(|r| format!(", asked {r:.0}/s")).unwrap_or_default(),
+        errs.join(", ")
+    );
     Ok(())
 }
 
@@ -516,6 +606,7 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
         sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
         timeout: a.timeout,
         server_pid: a.server_pid,
+        ramp: a.ramp,
     };
     let live = !a.quiet && std::io::stderr().is_terminal();
     let rep = load::ws::hold(cfg, |t, est, failed| {
@@ -536,10 +627,12 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
     }
     let errors: Vec<String> = rep.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
     eprintln!(
-        "ws-hold: {}/{} established in {:.2} s, closed early {}, errors {{{}}}, handshake p50 {:.0} µs p99 {:.0} µs{}",
+        "ws-hold: {}/{} established in {:.2} s ({:.0}/s{}), closed early {}, errors {{{}}}, handshake p50 {:.0} µs p99 {:.0} µs{}",
         rep.established,
         rep.connections,
         rep.ramp_s,
+        rep.ramp_achieved_per_s,
+        rep.ramp_rate.map(|r| format!(", asked {r:.0}/s")).unwrap_or_default(),
         rep.closed_early,
         errors.join(", "),
         rep.handshake_us.p50,
@@ -549,12 +642,211 @@ fn run_ws_hold(a: WsHoldArgs) -> Result<(), String> {
     Ok(())
 }
 
+fn ws_config(a: &WsArgs) -> Result<load::ws_msg::WsConfig, String> {
+    use load::ws_msg::{Expect, MessageTemplate, WsConfig};
+    let rest = a.url.strip_prefix("ws://").ok_or_else(|| format!("only ws:// URLs: {:?}", a.url))?;
+    let (addr, host, path) = parse_url(&format!("http://{rest}"))?;
+    let expect = a.expect.unwrap_or(if path.ends_with("/echo") { Expect::Echo } else { Expect::Id });
+    Ok(WsConfig {
+        addr,
+        target: a.url.clone(),
+        subprotocol: Some(a.subprotocol.clone()).filter(|p| !p.is_empty()),
+        message: MessageTemplate::new(&a.body)?,
+        expect,
+        connections: a.connections,
+        threads: a.threads,
+        cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
+        duration: a.duration,
+        messages: a.messages,
+        rate: a.rate,
+        pipeline: a.pipeline,
+        sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
+        timeout: a.timeout,
+        ramp: a.ramp,
+        max_frame: a.max_frame,
+        host,
+        path,
+    })
+}
+
+fn emit_ws(rep: &load::ws_msg::WsReport, json_to: Option<&str>) -> Result<(), String> {
+    let json = serde_json::to_string_pretty(rep).map_err(|e| e.to_string())?;
+    match json_to {
+        Some("-") => println!("{json}"),
+        Some(p) => {
+            std::fs::write(p, json + "\n").map_err(|e| format!("write {p}: {e}"))?;
+            print!("{}", rep.table());
+        }
+        None => print!("{}", rep.table()),
+    }
+    eprintln!("{}", rep.summary());
+    Ok(())
+}
+
+fn run_ws(a: WsArgs) -> Result<(), String> {
+    if a.workers > 1 {
+        return run_ws_workers(&a);
+    }
+    let cfg = ws_config(&a)?;
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let mut last = (Duration::ZERO, 0u64);
+    let run = load::ws_msg::run(cfg.clone(), |t, r, e, open| {
+        if a.progress_lines {
+            eprintln!("progress {:.3} {r} {e} {open}", t.as_secs_f64());
+        } else if live {
+            let rps = r.saturating_sub(last.1) as f64 / (t.saturating_sub(last.0)).as_secs_f64().max(1e-9);
+            last = (t, r);
+            eprint!("\r[{:>5.1}s] {open} open, {r} replies, {rps:.0} msg/s, {e} errors   ", t.as_secs_f64());
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .map_err(|e| format!("run: {e}"))?;
+    if live {
+        eprintln!();
+    }
+    let rep = load::ws_msg::report(&cfg, 1, &run.stats, run.elapsed, None, run.ramp.as_secs_f64());
+    emit_ws(&rep, a.json.as_deref())
+}
+
+/// `ws --workers K`: K child processes, each with its share of connections, rate, cap and
+/// ramp, print their JSON reports; counts add up and the histograms (in the reports as
+/// buckets) merge exactly. The merged rate is the sum of the workers' rates.
+fn run_ws_workers(a: &WsArgs) -> Result<(), String> {
+    let cfg = ws_config(a)?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let k = a.workers;
+    let share = |total: u64, j: usize| total / k as u64 + u64::from((j as u64) < total % k as u64);
+    let mut children = Vec::new();
+    for j in 0..k {
+        let conns = share(a.connections as u64, j);
+        if conns == 0 {
+            continue;
+        }
+        let mut c = std::process::Command::new(&exe);
+        c.args(["ws", &a.url, "-c", &conns.to_string(), "-t", &a.threads.to_string(), "-p", &a.pipeline.to_string()]);
+        c.args(["-d", &format!("{}s", a.duration.as_secs_f64()), "--timeout", &format!("{}s", a.timeout.as_secs_f64())]);
+        c.args(["-b", &a.body, "--subprotocol", &a.subprotocol, "--max-frame", &a.max_frame.to_string(), "-q", "--json", "-"]);
+        let expect = match cfg.expect {
+            load::ws_msg::Expect::Echo => "echo",
+            load::ws_msg::Expect::Id => "id",
+            load::ws_msg::Expect::Any => "any",
+        };
+        c.args(["--expect", expect]);
+        if let Some(r) = a.rate {
+            c.args(["-R", &share(r, j).max(1).to_string()]);
+        }
+        if let Some(n) = a.messages {
+            c.args(["-n", &share(n, j).to_string()]);
+        }
+        if let Some(r) = a.ramp {
+            c.args(["--ramp", &(r / k as f64).to_string()]);
+        }
+        if let Some(s) = &a.sources {
+            c.args(["--sources", s]);
+        }
+        if let Some(cpus) = &a.cpus {
+            c.args(["--cpus", cpus]);
+        }
+        c.arg("--progress-lines");
+        c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        children.push(c.spawn().map_err(|e| format!("spawn worker {j}: {e}"))?);
+    }
+    // Each worker's stdout (its JSON report) and stderr (progress lines, else messages) are read
+    // by threads, so that neither pipe fills; the latest progress of each is summed once a second.
+    let progress = Arc::new(Mutex::new(vec![[0u64; 3]; children.len()]));
+    let mut readers = Vec::new();
+    for (j, ch) in children.iter_mut().enumerate() {
+        let (mut stdout, stderr) = (ch.stdout.take().expect("piped"), ch.stderr.take().expect("piped"));
+        let out = std::thread::spawn(move || {
+            let mut v = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stdout, &mut v);
+            v
+        });
+        let p = progress.clone();
+        let err = std::thread::spawn(move || {
+            let mut other = String::new();
+            for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+                let f: Vec<u64> = line.strip_prefix("progress ").map(|r| r.split(' ').skip(1).filter_map(|x| x.parse().ok()).collect()).unwrap_or_default();
+                if f.len() == 3 {
+                    p.lock().unwrap_or_else(|e| e.into_inner())[j] = [f[0], f[1], f[2]];
+                } else {
+                    other.push_str(&line);
+                    other.push('\n');
+                }
+            }
+            other
+        });
+        readers.push((out, err));
+    }
+    let live = !a.quiet && std::io::stderr().is_terminal();
+    let t0 = std::time::Instant::now();
+    let mut last = (Duration::ZERO, 0u64);
+    let mut statuses: Vec<Option<std::process::ExitStatus>> = vec![None; children.len()];
+    while statuses.iter().any(Option::is_none) {
+        for (ch, st) in children.iter_mut().zip(statuses.iter_mut()) {
+            if st.is_none() {
+                *st = ch.try_wait().map_err(|e| e.to_string())?;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let t = t0.elapsed();
+        if live && t.saturating_sub(last.0) >= Duration::from_secs(1) {
+            let sum = progress.lock().unwrap_or_else(|e| e.into_inner()).iter().fold([0u64; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
+            let rps = sum[0].saturating_sub(last.1) as f64 / t.saturating_sub(last.0).as_secs_f64().max(1e-9);
+            last = (t, sum[0]);
+            eprint!("\r[{:>5.1}s] {} workers: {} open, {} replies, {rps:.0} msg/s, {} errors   ", t.as_secs_f64(), k, sum[2], sum[0], sum[1]);
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if live {
+        eprintln!();
+    }
+    let mut merged = load::ws_msg::WsStats::default();
+    let (mut rps, mut elapsed, mut ramp) = (0.0f64, 0.0f64, 0.0f64);
+    for (j, ((out, err), status)) in readers.into_iter().zip(statuses).enumerate() {
+        let (stdout, stderr) = (out.join().unwrap_or_default(), err.join().unwrap_or_default());
+        let status = status.expect("waited");
+        if !status.success() {
+            return Err(format!("worker {j} failed ({status}): {}", stderr.trim()));
+        }
+        let v: serde_json::Value = serde_json::from_slice(&stdout).map_err(|e| format!("worker {j} report: {e}"))?;
+        let w = worker_stats(&v).ok_or_else(|| format!("worker {j}: report lacks histograms"))?;
+        merged.merge(&w);
+        rps += v["rps"].as_f64().unwrap_or(0.0);
+        elapsed = elapsed.max(v["duration_s"].as_f64().unwrap_or(0.0));
+        ramp = ramp.max(v["ramp_s"].as_f64().unwrap_or(0.0));
+    }
+    let rep = load::ws_msg::report(&cfg, k, &merged, Duration::from_secs_f64(elapsed), Some(rps), ramp);
+    emit_ws(&rep, a.json.as_deref())
+}
+
+/// A worker's statistics back from its JSON report.
+fn worker_stats(v: &serde_json::Value) -> Option<load::ws_msg::WsStats> {
+    let pairs = |key: &str| -> Option<Vec<[u64; 2]>> { serde_json::from_value(v.get(key)?.clone()).ok() };
+    let mut w = load::ws_msg::WsStats::default();
+    load::hist::add_pairs(&mut w.stats.latency, &pairs("latency_hist_ns")?);
+    load::hist::add_pairs(&mut w.stats.uncorrected, &pairs("latency_uncorrected_hist_ns")?);
+    load::hist::add_pairs(&mut w.handshake, &pairs("handshake_hist_ns")?);
+    let n = |key: &str| v[key].as_u64().unwrap_or(0);
+    w.stats.responses = n("responses");
+    w.stats.bytes = n("bytes");
+    w.stats.connects = n("connects");
+    w.sent = n("sent");
+    w.established = n("established");
+    for (k, c) in v["errors"].as_object()? {
+        let kind: &'static str = load::ws_msg::error_kind(k);
+        *w.stats.errors.entry(kind.into()).or_default() += c.as_u64().unwrap_or(0);
+    }
+    Some(w)
+}
+
 fn dispatch(cmd: Cmd) -> Result<(), String> {
     match cmd {
         Cmd::Http(a) => run_http(a),
         Cmd::Mix(a) => run_mix(a),
         Cmd::Plot(a) => run_plot(a),
         Cmd::WsHold(a) => run_ws_hold(a),
+        Cmd::Ws(a) => run_ws(a),
         Cmd::Run { file } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
             let mut args = vec!["hypercube-load".to_string()];

@@ -9,9 +9,9 @@
 //! `protocol_error` in `/metrics`.
 //!
 //! # Layout
-//! - `runtime`: `quinn::Runtime` on monoio (the only glue between quinn and the shard's loop).
+//! - `steer`: connection IDs that name the shard, and the reuseport BPF program that reads them.
 //! - `tls`: the certificate (from files, or a self-signed one made at start) and `gen-cert`.
-pub(crate) mod runtime;
+pub(crate) mod steer;
 pub(crate) mod tls;
 
 use crate::router::{self, Method, Req, Resp};
@@ -39,6 +39,8 @@ pub(crate) struct H3Config {
     pub(crate) max_field_section: u64,
     /// The TLS certificate chain and key to present.
     pub(crate) tls: tls::Source,
+    /// Steer short-header packets to the shard named in their connection ID (see `steer`).
+    pub(crate) steer: bool,
 }
 
 /// What the accept loop needs, built once before the shards start.
@@ -66,11 +68,18 @@ impl Endpoint {
 /// with H3_NO_ERROR and wait (up to the drain timeout) for the peers to acknowledge.
 pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSocket, ep: Arc<Endpoint>) {
     let Some(h3) = st.cfg.h3.clone() else { return };
+    let mut ep_cfg = quinn::EndpointConfig::default();
+    if h3.steer {
+        let shard = u8::try_from(st.id).unwrap_or(u8::MAX);
+        ep_cfg.cid_generator(move || Box::new(steer::ShardCid::new(shard)));
+    }
     let endpoint = match quinn::Endpoint::new(
-        quinn::EndpointConfig::default(),
+        ep_cfg,
         Some(ep.server.clone()),
         sock,
-        Arc::new(runtime::MonoioRuntime),
+        // SAFETY: `serve` runs on a shard thread; the endpoint, its connections and the h3
+        // handles built on them are created and used only by tasks spawned on this shard.
+        Arc::new(unsafe { shard::quic::MonoioRuntime::new() }),
     ) {
         Ok(e) => e,
         Err(e) => {
@@ -89,11 +98,11 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSoc
                     incoming.refuse();
                 }
                 Some(incoming) => {
-                    open.set(open.get() + 1);
-                    let (st, stop, open, h3) = (st.clone(), stop.clone(), open.clone(), h3.clone());
-                    monoio::spawn(async move {
-                        connection(&st, &stop, incoming, &h3).await;
-                        open.set(open.get().saturating_sub(1));
+                    let slot = OpenSlot::take(&open);
+                    let (st2, stop, h3) = (st.clone(), stop.clone(), h3.clone());
+                    st.spawn("http/3 connection", false, async move {
+                        let _slot = slot;
+                        connection(&st2, &stop, incoming, &h3).await;
                     });
                 }
                 None => break,
@@ -136,8 +145,9 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
         };
         match accepted {
             Ok(Some(resolver)) => {
-                let st = st.clone();
-                monoio::spawn(async move {
+                let st2 = st.clone();
+                st.spawn("http/3 request", false, async move {
+                    let st = st2;
                     match resolver.resolve_request().await {
                         Ok((req, stream)) => request(&st, req, stream).await,
                         // A connection-level error is counted once, by the accept loop below.
@@ -159,6 +169,23 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
     // Graceful close: GOAWAY, let accepted requests finish.
     let _ = h3c.shutdown(0).await;
     Stats::add(&st.stats.conns_closed, 1);
+}
+
+/// One of the shard's HTTP/3 connection slots (`h3_max_conns`), given back when dropped, also
+/// when the connection's task panicked.
+struct OpenSlot(Rc<std::cell::Cell<usize>>);
+
+impl OpenSlot {
+    fn take(open: &Rc<std::cell::Cell<usize>>) -> Self {
+        open.set(open.get() + 1);
+        Self(open.clone())
+    }
+}
+
+impl Drop for OpenSlot {
+    fn drop(&mut self) {
+        self.0.set(self.0.get().saturating_sub(1));
+    }
 }
 
 /// Count a connection that h3 closed because the peer broke RFC 9114 (h3 sends the error code).
@@ -211,9 +238,12 @@ where
         _ => Method::Other,
     };
     let (route, resp) = if too_big {
-        // RFC 9114 §4.1.1: a complete response may be sent before the request is read; tell the
-        // client to stop sending with H3_NO_ERROR.
-        stream.stop_sending(Code::H3_NO_ERROR);
+        // RFC 9114 §4.1.1: a complete response may be sent before the request is read, and the
+        // client told to stop sending. Not with `stop_sending` here: h3-quinn 0.0.10 unwraps a
+        // stream that an in-flight read has taken (and h3 leaves one in flight whenever it returns
+        // buffered data), so it panics about once in 40 such requests. Dropping the stream after
+        // the response has quinn send STOP_SENDING itself, with code 0 (which HTTP/3 leaves
+        // undefined) instead of H3_NO_ERROR.
         (RouteId::Protocol, Resp::error(413, "payload_too_large", "request body too large", None))
     } else {
         Stats::add(&st.stats.in_flight, 1);

@@ -7,8 +7,9 @@
 //! (`readable`/`writable`, an io_uring poll) to wait when the socket would block.
 //!
 //! quinn's traits demand `Send + Sync`, but monoio's sockets and timers are bound to the thread
-//! whose driver registered them. [`ShardLocal`] bridges the two; it is sound only because every
-//! value built here is created on a shard thread and used only there (see its SAFETY note).
+//! whose driver registered them. `ShardLocal` bridges the two; it is sound only because every
+//! value built here is created on one monoio thread and used only there, which is the contract of
+//! the `unsafe` [`MonoioRuntime::new`].
 use quinn::udp::{RecvMeta, Transmit, UdpSockRef, UdpSocketState};
 use quinn::{AsyncTimer, AsyncUdpSocket, Runtime, UdpPoller};
 use std::cell::RefCell;
@@ -27,11 +28,11 @@ use std::time::Instant;
 struct ShardLocal<T>(T);
 
 // SAFETY: a `ShardLocal` is only built inside this module, by `MonoioRuntime` methods that quinn
-// calls from the task that owns the endpoint. `serve` creates that endpoint on a shard thread and
-// every quinn task is `monoio::spawn`ed on the same thread's executor, which never migrates tasks.
-// The `quinn::Endpoint`, `Connection` and h3 handles built on top are likewise created and used
-// only inside that shard's tasks; nothing here is sent to or shared with another thread, so the
-// `Rc`, `RefCell`, and monoio driver handles inside are never touched concurrently.
+// calls from the task that owns the endpoint. Whoever made the runtime promised (the contract of
+// `MonoioRuntime::new`) that the endpoint and everything quinn builds on it (connections, streams,
+// the tasks quinn spawns, which `monoio::spawn` keeps on this thread's executor) stay on the one
+// monoio thread, so the `Rc`, `RefCell` and monoio driver handles inside are never touched by
+// another thread.
 unsafe impl<T> Send for ShardLocal<T> {}
 // SAFETY: as for `Send`: all access happens on the one shard thread, so `&ShardLocal<T>` is never
 // used from two threads at once.
@@ -60,7 +61,20 @@ impl ReadySlot {
 
 /// quinn's runtime for a monoio shard (io_uring or the epoll fallback).
 #[derive(Debug)]
-pub(crate) struct MonoioRuntime;
+pub struct MonoioRuntime(());
+
+impl MonoioRuntime {
+    /// A runtime for quinn endpoints on the current monoio thread.
+    ///
+    /// # Safety
+    /// The caller must be on a monoio runtime thread, and the `quinn::Endpoint` made with this
+    /// runtime — and every `Connection`, stream and h3 handle built on it — must be created,
+    /// used and dropped only on that same thread (quinn's types are `Send`, so the compiler does
+    /// not check this).
+    pub unsafe fn new() -> Self {
+        Self(())
+    }
+}
 
 impl Runtime for MonoioRuntime {
     fn new_timer(&self, at: Instant) -> Pin<Box<dyn AsyncTimer>> {
@@ -68,7 +82,12 @@ impl Runtime for MonoioRuntime {
     }
 
     fn spawn(&self, future: Pin<Box<dyn Future<Output = ()> + Send>>) {
-        monoio::spawn(future);
+        // quinn's endpoint and connection drivers: a panic in one ends that driver, not the shard.
+        monoio::spawn(async move {
+            if let Err(panic) = crate::guard::catch_unwind(future).await {
+                tracing::error!(%panic, "quinn task panicked");
+            }
+        });
     }
 
     fn wrap_udp_socket(&self, sock: std::net::UdpSocket) -> io::Result<Arc<dyn AsyncUdpSocket>> {
