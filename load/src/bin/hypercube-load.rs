@@ -499,7 +499,12 @@ fn run_plot(a: PlotArgs) -> Result<(), String> {
             }
         };
         let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
-        let r: Report = serde_json::from_str(&text).map_err(|e| format!("{file}: not a hypercube-load report: {e}"))?;
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{file}: not JSON: {e}"))?;
+        let mut r: Report = serde_json::from_value(v.clone()).map_err(|e| format!("{file}: not a hypercube-load report: {e}"))?;
+        // `ws` reports carry their histograms as JSON buckets (load::hist), not V2 base64.
+        if r.histograms.is_none() {
+            r.histograms = ws_histograms(&v);
+        }
         reports.push((label, r));
     }
     let font = if a.font == "none" { load::plot::Font::None } else { load::plot::Font::File(a.font.clone().into()) };
@@ -818,6 +823,17 @@ fn run_ws_workers(a: &WsArgs) -> Result<(), String> {
     }
     let rep = load::ws_msg::report(&cfg, k, &merged, Duration::from_secs_f64(elapsed), Some(rps), ramp);
     emit_ws(&rep, a.json.as_deref())
+}
+
+/// The histograms of a `ws` report (`latency_hist_ns` buckets) in the `http` report's form.
+fn ws_histograms(v: &serde_json::Value) -> Option<load::report::Histograms> {
+    let hist = |key: &str| -> Option<String> {
+        let pairs: Vec<[u64; 2]> = serde_json::from_value(v.get(key)?.clone()).ok()?;
+        let mut h = load::hist::new();
+        load::hist::add_pairs(&mut h, &pairs);
+        Some(load::report::encode_histogram(&h))
+    };
+    Some(load::report::Histograms { latency: hist("latency_hist_ns")?, uncorrected: hist("latency_uncorrected_hist_ns")? })
 }
 
 /// A worker's statistics back from its JSON report.
