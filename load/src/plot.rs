@@ -105,21 +105,25 @@ fn ms_label(v: f64) -> String {
     }
 }
 
-/// Draw the percentile spectrum of `reports` (label, report) into a PNG at `out`.
-pub fn spectrum(reports: &[(String, Report)], title: &str, font: &Font, out: &Path) -> Result<()> {
-    if reports.is_empty() {
+/// The latency histogram (ns) of a report, for [`spectrum`].
+pub fn latency_histogram(label: &str, r: &Report) -> Result<hdrhistogram::Histogram<u64>> {
+    let h = r.histograms.as_ref().ok_or_else(|| format!("plot: report {label:?} has no histograms (made by an older hypercube-load?)"))?;
+    decode_histogram(&h.latency)
+}
+
+/// Draw the percentile spectrum of labelled latency histograms (ns) into a PNG at `out`.
+pub fn spectrum(histograms: &[(String, hdrhistogram::Histogram<u64>)], title: &str, font: &Font, out: &Path) -> Result<()> {
+    if histograms.is_empty() {
         return Err("plot: no reports".into());
     }
     let text = load_font(font)?;
     let mut series = Vec::new();
     let (mut top, mut lo, mut hi) = (1.0f64, f64::MAX, 0f64);
-    for (label, r) in reports {
-        let h = r.histograms.as_ref().ok_or_else(|| format!("plot: report {label:?} has no histograms (made by an older hypercube-load?)"))?;
-        let h = decode_histogram(&h.latency)?;
+    for (label, h) in histograms {
         if h.is_empty() {
             return Err(format!("plot: report {label:?} has no responses"));
         }
-        let (pts, t) = spectrum_points(&h);
+        let (pts, t) = spectrum_points(h);
         top = top.max(t);
         for &(_, y) in &pts {
             lo = lo.min(y);
@@ -298,14 +302,15 @@ mod tests {
         }
         for (i, font) in fonts.iter().enumerate() {
             let (a, b) = (dir.join(format!("spectrum-{i}.png")), dir.join(format!("sweep-{i}.png")));
-            let labelled: Vec<(String, Report)> = reports.iter().enumerate().map(|(j, r)| (format!("r{j}"), r.clone())).collect();
+            let labelled: Vec<(String, hdrhistogram::Histogram<u64>)> =
+                reports.iter().enumerate().map(|(j, r)| (format!("r{j}"), latency_histogram("r", r).unwrap())).collect();
             spectrum(&labelled, "t", font, &a).unwrap();
             sweep(&reports, "t", font, &b).unwrap();
             assert!(is_png(&a) && is_png(&b));
         }
         assert!(sweep(&reports[..1], "t", &Font::None, &dir.join("x.png")).unwrap_err().contains("no open-loop"));
         assert!(spectrum(&[], "t", &Font::None, &dir.join("x.png")).is_err());
-        assert!(spectrum(&[("a".into(), reports[0].clone())], "t", &Font::File(dir.join("missing.ttf")), &dir.join("x.png")).unwrap_err().contains("font"));
+        assert!(spectrum(&[("a".into(), latency_histogram("a", &reports[0]).unwrap())], "t", &Font::File(dir.join("missing.ttf")), &dir.join("x.png")).unwrap_err().contains("font"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -246,7 +246,7 @@ struct PlotArgs {
     /// Which plot.
     #[arg(value_enum)]
     kind: PlotKind,
-    /// JSON reports (`--json` output of http or mix); `LABEL=FILE` names a spectrum line.
+    /// JSON reports (`--json` output of http, mix, ws, h3; ws-hold: its handshakes, spectrum only); `LABEL=FILE` names a spectrum line.
     #[arg(required = true)]
     reports: Vec<String>,
     /// The PNG to write.
@@ -490,6 +490,8 @@ fn run_load_workers(a: &LoadArgs, cfg: &HttpConfig, child: Vec<String>, mut on_t
 
 fn run_plot(a: PlotArgs) -> Result<(), String> {
     let mut reports = Vec::new();
+    // ws-hold reports have no request latency; their spectrum is the handshakes'.
+    let mut holds = Vec::new();
     for spec in &a.reports {
         let (label, file) = match spec.split_once('=') {
             Some((l, f)) if !std::path::Path::new(spec).exists() => (l.to_string(), f.to_string()),
@@ -500,6 +502,10 @@ fn run_plot(a: PlotArgs) -> Result<(), String> {
         };
         let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
         let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{file}: not JSON: {e}"))?;
+        if v["scenario"] == "ws-hold" {
+            holds.push((label, file, v));
+            continue;
+        }
         let mut r: Report = serde_json::from_value(v.clone()).map_err(|e| format!("{file}: not a hypercube-load report: {e}"))?;
         // `ws` reports carry their histograms as JSON buckets (load::hist), not V2 base64.
         if r.histograms.is_none() {
@@ -511,10 +517,25 @@ fn run_plot(a: PlotArgs) -> Result<(), String> {
     let out = std::path::Path::new(&a.out);
     match a.kind {
         PlotKind::Spectrum => {
-            let title = a.title.unwrap_or_else(|| format!("latency by percentile — {}", reports[0].1.target));
-            load::plot::spectrum(&reports, &title, &font, out)?;
+            let mut series = Vec::new();
+            for (label, r) in &reports {
+                series.push((label.clone(), load::plot::latency_histogram(label, r)?));
+            }
+            for (label, file, v) in &holds {
+                let pairs: Vec<[u64; 2]> = serde_json::from_value(v["handshake_hist_ns"].clone())
+                    .map_err(|_| format!("{file}: ws-hold report without handshake_hist_ns (older hypercube-load?)"))?;
+                let mut h = load::hist::new();
+                load::hist::add_pairs(&mut h, &pairs);
+                series.push((format!("{label} (handshakes)"), h));
+            }
+            let target = reports.first().map(|(_, r)| r.target.clone()).or_else(|| holds.first().and_then(|(_, _, v)| v["target"].as_str().map(String::from)));
+            let title = a.title.unwrap_or_else(|| format!("latency by percentile — {}", target.unwrap_or_default()));
+            load::plot::spectrum(&series, &title, &font, out)?;
         }
         PlotKind::Sweep => {
+            if !holds.is_empty() {
+                return Err("plot sweep: ws-hold reports have no offered rate".into());
+            }
             let title = a.title.unwrap_or_else(|| format!("open loop vs closed loop — {}", reports[0].1.target));
             let rs: Vec<Report> = reports.into_iter().map(|(_, r)| r).collect();
             load::plot::sweep(&rs, &title, &font, out)?;
@@ -552,6 +573,7 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
     let (mut established, mut closed_early, mut errors) = (0u64, 0u64, std::collections::BTreeMap::<String, u64>::new());
     let mut ramp_s = 0.0f64;
     let mut reports = Vec::new();
+    let mut handshake = load::hist::new();
     for (j, ch) in children.into_iter().enumerate() {
         let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
         if !out.status.success() {
@@ -561,6 +583,9 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         established += v["established"].as_u64().unwrap_or(0);
         closed_early += v["closed_early"].as_u64().unwrap_or(0);
         ramp_s = ramp_s.max(v["ramp_s"].as_f64().unwrap_or(0.0));
+        if let Ok(pairs) = serde_json::from_value::<Vec<[u64; 2]>>(v["handshake_hist_ns"].clone()) {
+            load::hist::add_pairs(&mut handshake, &pairs);
+        }
         if let Some(m) = v["errors"].as_object() {
             for (k, n) in m {
                 *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
@@ -572,6 +597,8 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         "scenario": "ws-hold", "target": a.url, "workers": a.workers, "connections": a.connections,
         "established": established, "closed_early": closed_early, "errors": errors,
         "ramp_s": ramp_s, "ramp_rate": a.ramp, "ramp_achieved_per_s": established as f64 / ramp_s.max(1e-9),
+        "handshake_us": load::report::Percentiles::of(&handshake),
+        "handshake_hist_ns": load::hist::to_pairs(&handshake),
         "per_worker": reports,
     });
     let json = serde_json::to_string_pretty(&total).map_err(|e| e.to_string())?;
