@@ -18,7 +18,7 @@
 //! the timeout). Non-2xx responses are counted by status class, as in `http`.
 
 use crate::http::Progress;
-use crate::report::{status_map, Percentiles, Report, Stats};
+use crate::report::{Report, RunInfo, Stats};
 use crate::request::{RequestTemplate, Rng};
 use crate::sched::{Pacer, Sample, Schedule};
 use bytes::{Buf, Bytes};
@@ -274,28 +274,23 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Re
     Ok((merged, elapsed, quic))
 }
 
-/// Build the report from a run's results (the same document as `http`'s).
+/// Build the report from a run's results (the same document as `http`'s, histograms included).
 pub fn report(cfg: &H3Config, stats: &Stats, elapsed: Duration) -> Report {
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    Report {
+    let info = RunInfo {
         scenario: "h3".into(),
         target: cfg.target.clone(),
-        mode: if cfg.rate.is_some() { "open" } else { "closed" },
         rate: cfg.rate,
         connections: cfg.connections,
-        threads: cfg.threads.clamp(1, cfg.connections),
-        pipeline: cfg.streams.max(1),
-        duration_s: secs,
-        responses: stats.responses,
-        rps: stats.responses as f64 / secs,
-        bytes: stats.bytes,
-        connects: stats.connects,
-        status: status_map(&stats.status),
-        errors: stats.errors.clone(),
-        errors_total: stats.error_total(),
-        latency_us: Percentiles::of(&stats.latency),
-        latency_uncorrected_us: Percentiles::of(&stats.uncorrected),
-    }
+        threads: cfg.threads.clamp(1, cfg.connections.max(1)),
+        pipeline: cfg.streams,
+        workers: 1,
+        ramp: None,
+        templates: vec![(cfg.target.clone(), 1)],
+    };
+    let mut r = Report::new(&info, stats, elapsed);
+    // Open loop too: `streams` lanes per connection (http's open loop has one request in flight).
+    r.pipeline = cfg.streams.max(1);
+    r
 }
 
 type SendRequest = ::h3::client::SendRequest<h3_quinn::OpenStreams, Bytes>;
@@ -531,7 +526,7 @@ async fn run_lane(ctx: Rc<Ctx>, mut send: SendRequest, mut lane: Lane) -> (Lane,
         match r {
             Ok(Ok((status, bytes))) => {
                 let mut st = ctx.stats.borrow_mut();
-                st.record(status, sample.unwrap_or(Sample { corrected: 0, uncorrected: 0 }));
+                st.record(0, status, sample.unwrap_or(Sample { corrected: 0, uncorrected: 0 }));
                 st.bytes += bytes;
                 drop(st);
                 ctx.progress[ctx.shard].responses.fetch_add(1, Ordering::Relaxed);

@@ -1,14 +1,16 @@
 //! The `http` scenario: HTTP/1.1 keep-alive connections spread over client shards (one pinned
 //! thread + monoio runtime each, from the `shard` crate), in closed loop (each connection keeps
 //! `pipeline` requests in flight, like wrk) or open loop (a fixed global rate, latency measured
-//! from the scheduled send time — see [`crate::sched`]).
+//! from the scheduled send time — see [`crate::sched`]). Each request is made from one template
+//! of a [`Mix`] (just one for `http`; weighted for `mix`). Connections are all opened before the
+//! clock starts, or with `ramp` at a fixed rate after it.
 //!
 //! This is the only module that touches sockets and clocks; parsing, pacing and statistics are
 //! sans-IO.
 
 use crate::http1::{parse_response, Parse};
-use crate::report::{status_map, Percentiles, Report, Stats};
-use crate::request::{RequestTemplate, Rng};
+use crate::report::{Report, RunInfo, Stats};
+use crate::request::{Mix, Rng};
 use crate::sched::{Pacer, Sample, Schedule};
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::buf::IoBufMut;
@@ -17,7 +19,7 @@ use std::cell::RefCell;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Barrier};
 use std::time::{Duration, Instant};
 
@@ -25,7 +27,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
     pub addr: SocketAddr,
-    pub request: RequestTemplate,
+    /// What to send: one template, or a weighted mix (each request picks one).
+    pub request: Mix,
     /// For the report.
     pub target: String,
     pub connections: usize,
@@ -45,6 +48,10 @@ pub struct HttpConfig {
     pub sources: Vec<IpAddr>,
     /// Per read/write; a connection that times out is counted, closed and reopened.
     pub timeout: Duration,
+    /// Open connection `i` at `i / ramp` seconds after the clock starts (connections per second,
+    /// over all shards), instead of all before it. In open loop a connection's share of the rate
+    /// starts when it opens, so the offered rate ramps up with the connections.
+    pub ramp: Option<f64>,
 }
 
 /// Progress counters one shard publishes for the live line (written by that shard only).
@@ -52,11 +59,22 @@ pub struct HttpConfig {
 pub struct Progress {
     pub responses: AtomicU64,
     pub errors: AtomicU64,
+    /// Connections open now.
+    pub open: AtomicI64,
 }
 
-/// Run the scenario; `on_tick(elapsed, responses, errors)` is called about once a second from the
-/// calling thread. Returns the merged statistics and the measured duration.
-pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Result<(Stats, Duration)> {
+/// What the live line shows, about once a second.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tick {
+    pub elapsed: Duration,
+    pub responses: u64,
+    pub errors: u64,
+    pub open: u64,
+}
+
+/// Run the scenario; `on_tick` is called about once a second from the calling thread. Returns the
+/// merged statistics and the measured duration.
+pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats, Duration)> {
     if cfg.connections == 0 {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "need at least one connection"));
     }
@@ -83,7 +101,7 @@ pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::
     // Every shard has connected: the clock starts for all at once.
     barrier.wait();
     let t0 = Instant::now();
-    let mut merged = Stats::default();
+    let mut merged = Stats::for_templates(cfg.request.entries.len());
     let mut elapsed = Duration::ZERO;
     let mut got = 0;
     while got < threads {
@@ -94,9 +112,10 @@ pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::
                 got += 1;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let r = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
-                let e = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
-                on_tick(t0.elapsed(), r, e);
+                let responses = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
+                let errors = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
+                let open = progress.iter().map(|p| p.open.load(Ordering::Relaxed)).sum::<i64>().max(0) as u64;
+                on_tick(Tick { elapsed: t0.elapsed(), responses, errors, open });
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
@@ -108,28 +127,25 @@ pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::
     Ok((merged, elapsed))
 }
 
-/// Build the report from a run's results.
-pub fn report(cfg: &HttpConfig, stats: &Stats, elapsed: Duration) -> Report {
-    let secs = elapsed.as_secs_f64().max(1e-9);
-    Report {
-        scenario: "http".into(),
+/// What the report says about the run (scenario `mix` when the templates are named).
+pub fn run_info(cfg: &HttpConfig) -> RunInfo {
+    let named = cfg.request.entries.iter().any(|e| !e.name.is_empty());
+    RunInfo {
+        scenario: if named { "mix" } else { "http" }.into(),
         target: cfg.target.clone(),
-        mode: if cfg.rate.is_some() { "open" } else { "closed" },
         rate: cfg.rate,
         connections: cfg.connections,
-        threads: cfg.threads.clamp(1, cfg.connections),
-        pipeline: if cfg.rate.is_some() { 1 } else { cfg.pipeline.max(1) },
-        duration_s: secs,
-        responses: stats.responses,
-        rps: stats.responses as f64 / secs,
-        bytes: stats.bytes,
-        connects: stats.connects,
-        status: status_map(&stats.status),
-        errors: stats.errors.clone(),
-        errors_total: stats.error_total(),
-        latency_us: Percentiles::of(&stats.latency),
-        latency_uncorrected_us: Percentiles::of(&stats.uncorrected),
+        threads: cfg.threads.clamp(1, cfg.connections.max(1)),
+        pipeline: cfg.pipeline,
+        workers: 1,
+        ramp: cfg.ramp,
+        templates: cfg.request.entries.iter().map(|e| (e.name.clone(), e.weight)).collect(),
     }
+}
+
+/// Build the report from a run's results.
+pub fn report(cfg: &HttpConfig, stats: &Stats, elapsed: Duration) -> Report {
+    Report::new(&run_info(cfg), stats, elapsed)
 }
 
 /// Connection `i`'s share of a total request cap.
@@ -141,20 +157,25 @@ fn cap_for(total: Option<u64>, conns: usize, i: usize) -> u64 {
 }
 
 async fn shard_main(cfg: Arc<HttpConfig>, id: usize, progress: Arc<Vec<Progress>>, barrier: Arc<Barrier>) -> (Stats, Duration) {
-    let stats = Rc::new(RefCell::new(Stats::default()));
+    let stats = Rc::new(RefCell::new(Stats::for_templates(cfg.request.entries.len())));
     let mine: Vec<usize> = (id..cfg.connections).step_by(cfg.threads).collect();
-    // Connect everything before the clock starts (blocking connects: loopback, start-up only).
+    // Without a ramp, connect everything before the clock starts (blocking connects: loopback,
+    // start-up only); with one, each connection opens itself when its time comes.
     let mut streams = Vec::with_capacity(mine.len());
     for &i in &mine {
-        let s = match connect(&cfg, i) {
-            Ok(s) => {
-                stats.borrow_mut().connects += 1;
-                Some(s)
-            }
-            Err(_) => {
-                stats.borrow_mut().error("connect");
-                None
-            }
+        let s = match cfg.ramp {
+            Some(_) => None,
+            None => match connect(&cfg, i) {
+                Ok(s) => {
+                    stats.borrow_mut().connects += 1;
+                    progress[id].open.fetch_add(1, Ordering::Relaxed);
+                    Some(s)
+                }
+                Err(_) => {
+                    stats.borrow_mut().error("connect");
+                    None
+                }
+            },
         };
         streams.push((i, s));
     }
@@ -165,7 +186,8 @@ async fn shard_main(cfg: Arc<HttpConfig>, id: usize, progress: Arc<Vec<Progress>
     let tasks: Vec<_> = streams
         .into_iter()
         .map(|(i, s)| {
-            let conn = Conn { cfg: cfg.clone(), i, start, end, stats: stats.clone(), progress: progress.clone(), shard: id };
+            let base = start + ramp_offset(cfg.ramp, i);
+            let conn = Conn { cfg: cfg.clone(), i, start, base, end, stats: stats.clone(), progress: progress.clone(), shard: id };
             monoio::spawn(conn.run(s))
         })
         .collect();
@@ -175,6 +197,14 @@ async fn shard_main(cfg: Arc<HttpConfig>, id: usize, progress: Arc<Vec<Progress>
     let elapsed = start.elapsed();
     let s = stats.borrow().clone();
     (s, elapsed)
+}
+
+/// When connection `i` opens, after the start, at `ramp` connections per second.
+fn ramp_offset(ramp: Option<f64>, i: usize) -> Duration {
+    match ramp {
+        Some(r) if r > 0.0 => Duration::from_secs_f64(i as f64 / r),
+        _ => Duration::ZERO,
+    }
 }
 
 fn connect(cfg: &HttpConfig, i: usize) -> io::Result<monoio::net::TcpStream> {
@@ -222,6 +252,9 @@ struct Conn {
     cfg: Arc<HttpConfig>,
     i: usize,
     start: Instant,
+    /// When this connection opens (= `start` without a ramp); its open-loop schedule counts from
+    /// here.
+    base: Instant,
     end: Instant,
     stats: Rc<RefCell<Stats>>,
     progress: Arc<Vec<Progress>>,
@@ -244,8 +277,17 @@ impl Conn {
         let mut rng = Rng::new(self.i as u64 + 1);
         let mut pacer = self.cfg.rate.map(|r| Pacer::new(Schedule::new(r, self.cfg.connections as u64, self.i as u64)));
         let mut done = 0u64;
+        if self.base > self.start {
+            if self.base >= self.end {
+                return;
+            }
+            monoio::time::sleep_until(monoio::time::Instant::from_std(self.base)).await;
+        }
         loop {
             if done >= cap || Instant::now() >= self.end {
+                if stream.is_some() {
+                    self.progress[self.shard].open.fetch_sub(1, Ordering::Relaxed);
+                }
                 return;
             }
             let mut s = match stream.take() {
@@ -253,6 +295,7 @@ impl Conn {
                 None => match connect(&self.cfg, self.i) {
                     Ok(s) => {
                         self.stats.borrow_mut().connects += 1;
+                        self.progress[self.shard].open.fetch_add(1, Ordering::Relaxed);
                         s
                     }
                     Err(_) => {
@@ -262,7 +305,10 @@ impl Conn {
                     }
                 },
             };
-            match self.drive(&mut s, cap, &mut done, &mut rng, pacer.as_mut()).await {
+            let exit = self.drive(&mut s, cap, &mut done, &mut rng, pacer.as_mut()).await;
+            drop(s);
+            self.progress[self.shard].open.fetch_sub(1, Ordering::Relaxed);
+            match exit {
                 Exit::Finished => return,
                 Exit::Closed => {}
                 Exit::Error(kind) => self.error(kind),
@@ -279,8 +325,9 @@ impl Conn {
         self.progress[self.shard].errors.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn ns_since_start(&self, t: Instant) -> u64 {
-        t.saturating_duration_since(self.start).as_nanos() as u64
+    /// Pacer time: ns since this connection's schedule began.
+    fn ns_since_base(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.base).as_nanos() as u64
     }
 
     /// Send and receive on one connection until finished or broken.
@@ -290,13 +337,15 @@ impl Conn {
         let mut wbuf: Vec<u8> = Vec::with_capacity(1024);
         let mut rbuf: Vec<u8> = Vec::with_capacity(16 * 1024);
         let mut pos = 0usize;
+        // The template of each request in flight, in order.
+        let mut picks: Vec<usize> = Vec::with_capacity(depth as usize);
         loop {
             let now = Instant::now();
             if now >= self.end || *done >= cap {
                 return Exit::Finished;
             }
             if let Some(p) = pacer.as_deref() {
-                let due = self.start + Duration::from_nanos(p.next_due());
+                let due = self.base + Duration::from_nanos(p.next_due());
                 if due >= self.end {
                     return Exit::Finished;
                 }
@@ -306,12 +355,15 @@ impl Conn {
             }
             let n = depth.min(cap - *done);
             wbuf.clear();
+            picks.clear();
             for _ in 0..n {
-                self.cfg.request.render(rng, &mut wbuf);
+                let t = self.cfg.request.pick(rng);
+                picks.push(t);
+                self.cfg.request.template(t).render(rng, &mut wbuf);
             }
             let sent = Instant::now();
             if let Some(p) = pacer.as_deref_mut() {
-                p.on_send(self.ns_since_start(sent));
+                p.on_send(self.ns_since_base(sent));
             }
             match monoio::time::timeout(timeout, s.write_all(wbuf)).await {
                 Ok((Ok(_), b)) => wbuf = b,
@@ -319,9 +371,10 @@ impl Conn {
                 Err(_) => return Exit::Error("timeout"),
             }
             let mut close = false;
-            for _ in 0..n {
+            for &t in &picks {
+                let is_head = self.cfg.request.template(t).is_head;
                 let (status, len) = loop {
-                    match parse_response(&rbuf[pos..], self.cfg.request.is_head) {
+                    match parse_response(&rbuf[pos..], is_head) {
                         Ok(Parse::Done { status, len, close: c }) => {
                             close |= c;
                             break (status, len);
@@ -348,7 +401,7 @@ impl Conn {
                 pos += len;
                 let now = Instant::now();
                 let sample = match pacer.as_deref_mut() {
-                    Some(p) => p.on_response(self.ns_since_start(now)).unwrap_or(Sample { corrected: 0, uncorrected: 0 }),
+                    Some(p) => p.on_response(self.ns_since_base(now)).unwrap_or(Sample { corrected: 0, uncorrected: 0 }),
                     None => {
                         let d = now.duration_since(sent).as_nanos() as u64;
                         Sample { corrected: d, uncorrected: d }
@@ -356,7 +409,7 @@ impl Conn {
                 };
                 {
                     let mut st = self.stats.borrow_mut();
-                    st.record(status, sample);
+                    st.record(t, status, sample);
                     st.bytes += len as u64;
                 }
                 self.progress[self.shard].responses.fetch_add(1, Ordering::Relaxed);
@@ -372,7 +425,8 @@ impl Conn {
 
 #[cfg(test)]
 mod tests {
-    use super::cap_for;
+    use super::{cap_for, ramp_offset};
+    use std::time::Duration;
 
     #[test]
     fn cap_splits_exactly() {
@@ -383,5 +437,13 @@ mod tests {
             }
         }
         assert_eq!(cap_for(None, 4, 0), u64::MAX);
+    }
+
+    #[test]
+    fn ramp_spaces_connections() {
+        assert_eq!(ramp_offset(None, 7), Duration::ZERO);
+        assert_eq!(ramp_offset(Some(100.0), 0), Duration::ZERO);
+        assert_eq!(ramp_offset(Some(100.0), 250), Duration::from_millis(2500));
+        assert_eq!(ramp_offset(Some(0.0), 9), Duration::ZERO);
     }
 }

@@ -11,23 +11,30 @@
 //! processes the binary spawns itself (`ws`, `ws-hold` `--workers`) to get past one process's
 //! fd limit; `ws` workers' histograms travel in their JSON reports and merge exactly.
 //!
-//! The `h3` scenario drives HTTP/3 the same way (quinn + h3 on the shards' monoio runtimes).
+//! `http` sends one request template; `mix` a weighted blend of several, with a per-template
+//! breakdown. Either can be split over worker processes too (`--workers`, histograms merged
+//! exactly) and can open its connections at a fixed rate (`--ramp`). `plot` draws PNGs from
+//! `http`/`mix` JSON reports.
 //!
-//! It does NOT (yet) spawn worker processes for `http` or `h3`, or draw plots (the `ws`
-//! JSON report carries the percentile spectrum and the histograms a plot needs); see README for
-//! what is missing.
+//! `h3` drives HTTP/3 the same way (quinn + h3 on the shards' monoio runtimes; no workers yet).
+//!
+//! See README for what is missing.
 //!
 //! # Layout
 //! - [`http1`]: sans-IO HTTP/1.1 response parser (length of the response at the buffer front).
 //! - [`ws_frame`]: sans-IO WebSocket client framing (masked frames out, server frames parsed).
 //! - [`request`]: request bytes, body templates with random birth data, the PRNG.
-//! - [`scenario`]: TOML scenario files → the same arguments as the command line.
+//! - [`scenario`]: TOML scenario files → the same arguments as the command line; `mix` files.
 //! - [`sched`]: sans-IO fixed-rate schedule and coordinated-omission correction.
-//! - [`report`]: statistics, merging, the JSON report and the human table.
+//! - [`report`]: statistics, merging, histogram (de)serialization (V2 + base64, for `http`/`mix`
+//!   worker merges and plots), the JSON report, the table.
 //! - [`h3`]: the `h3` scenario — quinn client endpoints on `shard::quic`, h3 request streams.
-//! - [`hist`]: histograms as JSON buckets (exact merges across processes), percentile spectrum.
-//! - [`http`]: the `http` scenario — sockets, shards and clocks live here, in [`ws`] and in
-//!   [`ws_msg`].
+//! - [`hist`]: histograms as JSON buckets (exact merges across `ws` worker processes), percentile
+//!   spectrum.
+//! - [`plot`]: PNG plots from reports (percentile spectrum; latency vs offered rate).
+//! - [`workers`]: spawning worker processes and collecting their JSON and progress.
+//! - [`http`]: the `http`/`mix` scenarios — sockets, shards and clocks live here, in [`ws`] and
+//!   in [`ws_msg`].
 //! - [`ws`]: the `ws-hold` scenario — N WebSocket connections held idle, server RSS per connection.
 //! - [`ws_msg`]: the `ws` scenario — WebSocket messages at a rate or in closed loop, replies
 //!   matched (echo or by id) and timed.
@@ -36,10 +43,12 @@ pub mod h3;
 pub mod hist;
 pub mod http;
 pub mod http1;
+pub mod plot;
 pub mod report;
 pub mod request;
 pub mod scenario;
 pub mod sched;
+pub mod workers;
 pub mod ws;
 pub mod ws_frame;
 pub mod ws_msg;

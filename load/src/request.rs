@@ -3,6 +3,9 @@
 //!
 //! Placeholders: `{{datetime}}` (`YYYY-MM-DDTHH:MM`, 1900–2049, day ≤ 28), `{{gender}}` (`m`/`f`),
 //! `{{year}}` (1900–2049).
+//!
+//! A [`Mix`] is several named templates with weights (the `mix` scenario); each request picks one
+//! with a [`WeightedPicker`] driven by the connection's own [`Rng`], so a run is reproducible.
 
 /// A small, fast, seedable PRNG (xorshift64*): reproducible runs, no dependency.
 #[derive(Debug, Clone)]
@@ -148,9 +151,109 @@ fn parse_template(s: &str) -> Result<Vec<Part>, String> {
     Ok(parts)
 }
 
+/// Picks an index with probability proportional to its weight: `weights[i] / sum`. Deterministic
+/// for a given [`Rng`] state.
+#[derive(Debug, Clone)]
+pub struct WeightedPicker {
+    /// Cumulative weights: `cum[i]` = sum of `weights[..=i]`.
+    cum: Vec<u64>,
+}
+
+impl WeightedPicker {
+    /// `None` if there are no weights or they add up to 0.
+    pub fn new(weights: &[u32]) -> Option<Self> {
+        let mut total = 0u64;
+        let cum: Vec<u64> = weights
+            .iter()
+            .map(|&w| {
+                total += u64::from(w);
+                total
+            })
+            .collect();
+        (total > 0).then_some(Self { cum })
+    }
+
+    pub fn pick(&self, rng: &mut Rng) -> usize {
+        if self.cum.len() == 1 {
+            return 0;
+        }
+        let total = *self.cum.last().expect("non-empty");
+        let x = rng.next_u64() % total;
+        // The first index whose cumulative weight exceeds x; zero-weight entries are never chosen.
+        self.cum.partition_point(|&c| c <= x)
+    }
+}
+
+/// One named, weighted request of a [`Mix`].
+#[derive(Debug, Clone)]
+pub struct Weighted {
+    /// For the report (`GET /healthz` unless the mix file names it).
+    pub name: String,
+    pub weight: u32,
+    pub template: RequestTemplate,
+}
+
+/// The requests a run sends: one template (`http`) or a weighted blend (`mix`).
+#[derive(Debug, Clone)]
+pub struct Mix {
+    pub entries: Vec<Weighted>,
+    picker: WeightedPicker,
+}
+
+impl Mix {
+    pub fn new(entries: Vec<Weighted>) -> Result<Self, String> {
+        let weights: Vec<u32> = entries.iter().map(|e| e.weight).collect();
+        let picker = WeightedPicker::new(&weights).ok_or("a mix needs at least one request with a weight above 0")?;
+        Ok(Self { entries, picker })
+    }
+
+    /// Which template the next request uses.
+    pub fn pick(&self, rng: &mut Rng) -> usize {
+        self.picker.pick(rng)
+    }
+
+    pub fn template(&self, i: usize) -> &RequestTemplate {
+        &self.entries[i].template
+    }
+
+    /// More than one template (reports then break results down per template).
+    pub fn is_blend(&self) -> bool {
+        self.entries.len() > 1
+    }
+}
+
+impl From<RequestTemplate> for Mix {
+    fn from(t: RequestTemplate) -> Self {
+        Self::new(vec![Weighted { name: String::new(), weight: 1, template: t }]).expect("weight 1")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn picker_follows_weights_and_is_deterministic() {
+        let p = WeightedPicker::new(&[1, 0, 3, 6]).unwrap();
+        let mut rng = Rng::new(42);
+        let mut n = [0u32; 4];
+        for _ in 0..100_000 {
+            n[p.pick(&mut rng)] += 1;
+        }
+        assert_eq!(n[1], 0, "weight 0 is never picked");
+        for (i, want) in [(0, 0.1), (2, 0.3), (3, 0.6)] {
+            let got = f64::from(n[i]) / 100_000.0;
+            assert!((got - want).abs() < 0.01, "index {i}: {got} vs {want}");
+        }
+        // Same seed, same sequence.
+        let (mut a, mut b) = (Rng::new(9), Rng::new(9));
+        let sa: Vec<usize> = (0..50).map(|_| p.pick(&mut a)).collect();
+        let sb: Vec<usize> = (0..50).map(|_| p.pick(&mut b)).collect();
+        assert_eq!(sa, sb);
+        assert!(WeightedPicker::new(&[]).is_none());
+        assert!(WeightedPicker::new(&[0, 0]).is_none());
+        assert_eq!(WeightedPicker::new(&[5]).unwrap().pick(&mut rng), 0);
+    }
 
     #[test]
     fn fixed_get() {

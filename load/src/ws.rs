@@ -62,6 +62,8 @@ pub struct WsHoldReport {
     /// Achieved: established ÷ `ramp_s`.
     pub ramp_achieved_per_s: f64,
     pub handshake_us: Percentiles,
+    /// The handshake histogram as `[[value_ns, count], …]` ([`crate::hist`]), for plots.
+    pub handshake_hist_ns: Vec<[u64; 2]>,
     pub server_rss_kb_before: Option<u64>,
     pub server_rss_kb_held: Option<u64>,
     /// (held − before) ÷ established, bytes; user-space only (kernel socket memory is not in RSS).
@@ -156,6 +158,7 @@ pub fn hold(cfg: WsHoldConfig, mut on_tick: impl FnMut(Duration, u64, u64)) -> i
         ramp_rate: cfg.ramp,
         ramp_achieved_per_s: established as f64 / ramp_s.max(1e-9),
         handshake_us: Percentiles::of(&handshake),
+        handshake_hist_ns: crate::hist::to_pairs(&handshake),
         server_rss_kb_before: rss_before,
         server_rss_kb_held: rss_held,
         server_rss_per_conn_bytes: per_conn,

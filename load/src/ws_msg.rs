@@ -204,7 +204,6 @@ pub struct WsReport {
     #[serde(flatten)]
     pub base: Report,
     pub expect: &'static str,
-    pub workers: usize,
     pub sent: u64,
     pub established: u64,
     /// From the first connect until every connection was open (or failed).
@@ -247,21 +246,26 @@ pub fn report(cfg: &WsConfig, workers: usize, s: &WsStats, elapsed: Duration, rp
     let base = Report {
         scenario: "ws".into(),
         target: cfg.target.clone(),
-        mode: if cfg.rate.is_some() { "open" } else { "closed" },
+        mode: if cfg.rate.is_some() { "open" } else { "closed" }.into(),
         rate: cfg.rate,
         connections: cfg.connections,
         threads: cfg.threads.clamp(1, cfg.connections.max(1)),
         pipeline: if cfg.rate.is_some() { 1 } else { cfg.pipeline.max(1) },
+        workers,
+        ramp: cfg.ramp,
         duration_s: secs,
         responses: s.stats.responses,
         rps: rps.unwrap_or(s.stats.responses as f64 / secs),
         bytes: s.stats.bytes,
         connects: s.stats.connects,
         status: BTreeMap::new(),
-        errors: s.stats.errors.clone(),
+        errors: s.stats.errors.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
         errors_total: s.stats.error_total(),
         latency_us: Percentiles::of(&s.stats.latency),
         latency_uncorrected_us: Percentiles::of(&s.stats.uncorrected),
+        // The ws report carries its histograms as JSON buckets (below).
+        templates: Vec::new(),
+        histograms: None,
     };
     WsReport {
         base,
@@ -270,7 +274,6 @@ pub fn report(cfg: &WsConfig, workers: usize, s: &WsStats, elapsed: Duration, rp
             Expect::Id => "id",
             Expect::Any => "any",
         },
-        workers,
         sent: s.sent,
         established: s.established,
         ramp_s,

@@ -84,7 +84,7 @@ impl Drop for Server {
 fn cfg(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> HttpConfig {
     HttpConfig {
         addr,
-        request: RequestTemplate::new(method, &addr.to_string(), path, &[], body).unwrap(),
+        request: RequestTemplate::new(method, &addr.to_string(), path, &[], body).unwrap().into(),
         target: path.into(),
         connections: 4,
         threads: 2,
@@ -96,6 +96,7 @@ fn cfg(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> HttpCo
         pipeline: 1,
         sources: vec![],
         timeout: Duration::from_secs(30),
+        ramp: None,
     }
 }
 
@@ -105,28 +106,29 @@ fn closed_open_templated_and_errors() {
 
     // Closed loop, pipelined: every request answered, counted once, no errors.
     let c = HttpConfig { pipeline: 8, ..cfg(s.addr, "GET", "/healthz", None) };
-    let (st, _) = http::run(c.clone(), |_, _, _| {}).unwrap();
+    let (st, _) = http::run(c.clone(), |_| {}).unwrap();
     assert_eq!((st.responses, st.status[2], st.error_total(), st.connects), (400, 400, 0, 4), "{:?}", st.errors);
     assert_eq!(st.latency.len(), 400);
     assert_eq!(st.bytes % 400, 0, "every /healthz response has the same size");
     let rep = http::report(&c, &st, Duration::from_secs(1));
-    assert_eq!((rep.mode, rep.responses, rep.pipeline), ("closed", 400, 8));
+    assert_eq!((rep.mode.as_str(), rep.responses, rep.pipeline), ("closed", 400, 8));
 
     // Open loop over two source addresses: same counts; latencies recorded both ways.
     let o = HttpConfig { rate: Some(4000), requests: Some(200), sources: vec!["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()], ..cfg(s.addr, "GET", "/healthz", None) };
-    let (st, _) = http::run(o.clone(), |_, _, _| {}).unwrap();
+    let (st, _) = http::run(o.clone(), |_| {}).unwrap();
     assert_eq!((st.responses, st.status[2], st.error_total()), (200, 200, 0), "{:?}", st.errors);
     assert_eq!((st.latency.len(), st.uncorrected.len()), (200, 200));
     assert_eq!(http::report(&o, &st, Duration::from_secs(1)).mode, "open");
+    assert!(st.templates.is_empty(), "one template: no breakdown");
 
     // POST with random birth data: the server accepts every generated chart request.
     let body = r#"{"datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{gender}}","luck_year":{{year}}}"#;
     let p = HttpConfig { requests: Some(100), ..cfg(s.addr, "POST", "/v1/saju", Some(body)) };
-    let (st, _) = http::run(p, |_, _, _| {}).unwrap();
+    let (st, _) = http::run(p, |_| {}).unwrap();
     assert_eq!((st.responses, st.status[2], st.error_total()), (100, 100, 0), "{:?} {:?}", st.status, st.errors);
 
     // 404s are responses by status class, not errors.
-    let (st, _) = http::run(HttpConfig { requests: Some(40), ..cfg(s.addr, "GET", "/nope", None) }, |_, _, _| {}).unwrap();
+    let (st, _) = http::run(HttpConfig { requests: Some(40), ..cfg(s.addr, "GET", "/nope", None) }, |_| {}).unwrap();
     assert_eq!((st.responses, st.status[4], st.error_total()), (40, 40, 0));
 
     // The harness's counts are the server's counts: nothing lost, nothing counted twice.
@@ -141,7 +143,7 @@ fn refused_connections_are_counted_by_kind() {
     l.bind(&"127.0.0.1:0".parse::<SocketAddr>().unwrap().into()).unwrap();
     let addr = l.local_addr().unwrap().as_socket().unwrap();
     let c = HttpConfig { duration: Duration::from_millis(200), requests: None, ..cfg(addr, "GET", "/", None) };
-    let (st, _) = http::run(c, |_, _, _| {}).unwrap();
+    let (st, _) = http::run(c, |_| {}).unwrap();
     assert_eq!(st.responses, 0);
     assert!(st.errors.get("connect").copied().unwrap_or(0) >= 4, "{:?}", st.errors);
     assert_eq!(st.errors.len(), 1, "{:?}", st.errors);

@@ -1,8 +1,11 @@
 //! `hypercube-load`: the load harness's command line. See the `load` crate docs.
 
 use clap::{Parser, Subcommand};
-use load::http::{self, HttpConfig};
-use load::request::RequestTemplate;
+use load::http::{self, HttpConfig, Tick};
+use load::report::{Report, Stats};
+use load::request::{Mix, RequestTemplate, Weighted};
+use load::scenario::MixRequest;
+use load::workers::{self, Workers};
 use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
@@ -18,18 +21,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// HTTP/1.1 keep-alive load.
+    /// HTTP/1.1 keep-alive load: one request, closed or open loop.
     Http(HttpArgs),
     /// HTTP/3 load (quinn + h3 client on the client shards). The server certificate is NOT
     /// verified unless --cafile is given (for the server's self-signed development certificate).
     H3(H3Args),
+    /// HTTP/1.1 load from a weighted blend of requests (`--file` with [[request]] tables, or
+    /// `--req`), with a per-request breakdown in the report.
+    Mix(MixArgs),
+    /// Draw PNG plots from JSON reports (`spectrum`: latency percentile spectrum; `sweep`:
+    /// latency vs offered rate of open-loop reports, closed loop marked).
+    Plot(PlotArgs),
     /// Open N WebSocket connections and hold them idle; reports server RSS per connection.
     WsHold(WsHoldArgs),
     /// WebSocket message load: N connections send text messages (closed loop, or open loop at
     /// -R msgs/s, CO-corrected) and time each reply (/v1/ws/echo, or /v1/ws matched by id).
     Ws(WsArgs),
-    /// Run a TOML scenario file (`scenario = "http"`, `url = …`, other keys as the flags).
+    /// Run a TOML scenario file (`scenario = "http"`, `url = …`, other keys as the flags; a
+    /// `mix` file also holds its [[request]] tables).
     Run {
+        /// The TOML file.
         file: String,
     },
 }
@@ -144,20 +155,19 @@ struct WsArgs {
     progress_lines: bool,
 }
 
-#[derive(clap::Args)]
-struct HttpArgs {
-    /// http://HOST:PORT/PATH
-    url: String,
-    /// Connections in total.
+/// Flags `http` and `mix` share.
+#[derive(clap::Args, Clone)]
+struct LoadArgs {
+    /// Connections in total (over all worker processes).
     #[arg(short = 'c', long, default_value_t = 64)]
     connections: usize,
-    /// Client threads (shards).
+    /// Client threads (shards) per process.
     #[arg(short = 't', long, default_value_t = 1)]
     threads: usize,
     /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
     #[arg(long)]
     cpus: Option<String>,
-    /// Run time (`10s`, `500ms`, `2m`, or seconds).
+    /// Run time (`10s`, `500ms`, `2m`, or seconds); with --ramp it includes the ramp.
     #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
     duration: Duration,
     /// Stop after this many responses in total.
@@ -169,12 +179,7 @@ struct HttpArgs {
     /// Closed loop: requests in flight per connection.
     #[arg(short = 'p', long, default_value_t = 1)]
     pipeline: usize,
-    #[arg(short = 'm', long, default_value = "GET")]
-    method: String,
-    /// Body template; `{{datetime}}`, `{{gender}}`, `{{year}}` are random per request.
-    #[arg(short = 'b', long)]
-    body: Option<String>,
-    /// Extra header lines `Name: value` (repeatable).
+    /// Extra header lines `Name: value` for every request (repeatable).
     #[arg(short = 'H', long = "header")]
     headers: Vec<String>,
     /// Source addresses: a count N (127.0.0.2 … 127.0.0.N+1) or a comma list of addresses.
@@ -183,12 +188,79 @@ struct HttpArgs {
     /// Read/write timeout per request.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     timeout: Duration,
+    /// Split the run over this many worker processes (each its share of connections, rate,
+    /// request cap and ramp, and its own fd limit); their HDR histograms are merged exactly.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Open the connections at this many per second after the clock starts (default: all before
+    /// it). In open loop each connection's share of the rate starts when it opens.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_ramp)]
+    ramp: Option<f64>,
     /// Write the JSON report here (`-` for stdout instead of the table).
     #[arg(long)]
     json: Option<String>,
     /// No live progress line.
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Worker mode: write progress lines for the parent process to stderr.
+    #[arg(long, hide = true)]
+    progress_lines: bool,
+}
+
+#[derive(clap::Args)]
+struct HttpArgs {
+    /// http://HOST:PORT/PATH
+    url: String,
+    /// Request method.
+    #[arg(short = 'm', long, default_value = "GET")]
+    method: String,
+    /// Body template; `{{datetime}}`, `{{gender}}`, `{{year}}` are random per request.
+    #[arg(short = 'b', long)]
+    body: Option<String>,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(clap::Args)]
+struct MixArgs {
+    /// http://HOST:PORT (the requests bring their paths; a path here is ignored).
+    url: String,
+    /// TOML file with [[request]] tables: name, method, path, body, header, weight.
+    #[arg(short = 'f', long)]
+    file: Option<String>,
+    /// A request `WEIGHT METHOD PATH [BODY]` (repeatable), e.g. `-r '1 GET /healthz'`
+    /// `-r '9 POST /v1/saju {"datetime":"{{datetime}}","zone":"Asia/Seoul"}'`.
+    #[arg(short = 'r', long = "req", value_name = "SPEC")]
+    reqs: Vec<String>,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
+enum PlotKind {
+    /// Latency percentile spectrum (x: percentile on a "nines" scale), one line per report.
+    Spectrum,
+    /// p50/p99/p99.9 vs offered rate of open-loop reports; a closed-loop report is marked.
+    Sweep,
+}
+
+#[derive(clap::Args)]
+struct PlotArgs {
+    /// Which plot.
+    #[arg(value_enum)]
+    kind: PlotKind,
+    /// JSON reports (`--json` output of http, mix, ws, h3; ws-hold: its handshakes, spectrum only); `LABEL=FILE` names a spectrum line.
+    #[arg(required = true)]
+    reports: Vec<String>,
+    /// The PNG to write.
+    #[arg(short = 'o', long)]
+    out: String,
+    /// Title (default: the first report's target).
+    #[arg(long)]
+    title: Option<String>,
+    /// TTF font for the text, or `none` for a plot without text.
+    #[arg(long, default_value = load::plot::DEFAULT_FONT)]
+    font: String,
 }
 
 #[derive(clap::Args)]
@@ -265,6 +337,13 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(v * mul))
 }
 
+fn parse_ramp(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("bad ramp {s:?}: want connections per second > 0")),
+    }
+}
+
 fn parse_cpus(s: &str) -> Result<Vec<usize>, String> {
     shard::cpus::parse_list(s)
 }
@@ -301,11 +380,56 @@ fn parse_url(url: &str) -> Result<(SocketAddr, String, String), String> {
 
 fn run_http(a: HttpArgs) -> Result<(), String> {
     let (addr, host, path) = parse_url(&a.url)?;
-    let request = RequestTemplate::new(&a.method, &host, &path, &a.headers, a.body.as_deref())?;
+    let template = RequestTemplate::new(&a.method, &host, &path, &a.load.headers, a.body.as_deref())?;
+    let target = format!("{} {}", a.method, a.url);
+    let mut child = vec!["http".to_string(), a.url.clone(), "-m".into(), a.method.clone()];
+    if let Some(b) = &a.body {
+        child.extend(["-b".into(), b.clone()]);
+    }
+    run_load(&a.load, addr, template.into(), target, child)
+}
+
+fn run_mix(a: MixArgs) -> Result<(), String> {
+    let (addr, host, _) = parse_url(&a.url)?;
+    let mut reqs: Vec<MixRequest> = Vec::new();
+    if let Some(f) = &a.file {
+        let text = std::fs::read_to_string(f).map_err(|e| format!("read {f}: {e}"))?;
+        reqs.extend(load::scenario::mix_from_toml(&text).map_err(|e| format!("{f}: {e}"))?);
+    }
+    for r in &a.reqs {
+        reqs.push(load::scenario::mix_request_from_spec(r)?);
+    }
+    if reqs.is_empty() {
+        return Err("mix: give --file FILE or at least one --req 'WEIGHT METHOD PATH [BODY]'".into());
+    }
+    let mut entries = Vec::with_capacity(reqs.len());
+    for r in &reqs {
+        let headers: Vec<String> = a.load.headers.iter().chain(&r.headers).cloned().collect();
+        let template = RequestTemplate::new(&r.method, &host, &r.path, &headers, r.body.as_deref()).map_err(|e| format!("{}: {e}", r.display_name()))?;
+        entries.push(Weighted { name: r.display_name(), weight: r.weight, template });
+    }
+    let mix = Mix::new(entries)?;
+    let target = format!("{} ({} requests)", a.url, reqs.len());
+    let mut child = vec!["mix".to_string(), a.url.clone()];
+    if let Some(f) = &a.file {
+        child.extend(["--file".into(), f.clone()]);
+    }
+    for r in &a.reqs {
+        child.extend(["--req".into(), r.clone()]);
+    }
+    run_load(&a.load, addr, mix, target, child)
+}
+
+/// Run `http` or `mix`: here, or over worker processes (`child` is the subcommand and its own
+/// arguments, to which each worker's share of the common ones is added).
+fn run_load(a: &LoadArgs, addr: SocketAddr, request: Mix, target: String, child: Vec<String>) -> Result<(), String> {
+    if a.connections == 0 {
+        return Err("need at least one connection".into());
+    }
     let cfg = HttpConfig {
         addr,
         request,
-        target: format!("{} {}", a.method, a.url),
+        target,
         connections: a.connections,
         threads: a.threads,
         cpus: a.cpus.as_deref().map(parse_cpus).transpose()?,
@@ -315,22 +439,27 @@ fn run_http(a: HttpArgs) -> Result<(), String> {
         pipeline: a.pipeline,
         sources: a.sources.as_deref().map(parse_sources).transpose()?.unwrap_or_default(),
         timeout: a.timeout,
+        ramp: a.ramp,
     };
     let live = !a.quiet && std::io::stderr().is_terminal();
-    let mut last = (Duration::ZERO, 0u64);
-    let (stats, elapsed) = http::run(cfg.clone(), |t, r, e| {
-        if live {
-            let rps = (r - last.1) as f64 / (t - last.0).as_secs_f64().max(1e-9);
-            last = (t, r);
-            eprint!("\r[{:>5.1}s] {r} responses, {rps:.0} rps, {e} errors   ", t.as_secs_f64());
-            let _ = std::io::stderr().flush();
-        }
-    })
-    .map_err(|e| format!("run: {e}"))?;
+    let mut line = LiveLine::default();
+    let rep = if a.workers > 1 {
+        run_load_workers(a, &cfg, child, |t| if live { line.show(t) })?
+    } else {
+        let progress_lines = a.progress_lines;
+        let (stats, elapsed) = http::run(cfg.clone(), |t| {
+            if progress_lines {
+                eprintln!("{}", workers::progress_line(t.responses, t.errors, t.open));
+            } else if live {
+                line.show(t);
+            }
+        })
+        .map_err(|e| format!("run: {e}"))?;
+        http::report(&cfg, &stats, elapsed)
+    };
     if live {
         eprintln!();
     }
-    let rep = http::report(&cfg, &stats, elapsed);
     let json = serde_json::to_string_pretty(&rep).map_err(|e| e.to_string())?;
     match a.json.as_deref() {
         Some("-") => println!("{json}"),
@@ -340,7 +469,138 @@ fn run_http(a: HttpArgs) -> Result<(), String> {
         }
         None => print!("{}", rep.table()),
     }
-    eprintln!("{}", rep.summary());
+    if !a.progress_lines {
+        eprintln!("{}", rep.summary());
+    }
+    Ok(())
+}
+
+/// The live progress line: rps over the last tick, totals, errors, connections open.
+#[derive(Default)]
+struct LiveLine {
+    last: (Duration, u64),
+}
+
+impl LiveLine {
+    fn show(&mut self, t: Tick) {
+        let rps = t.responses.saturating_sub(self.last.1) as f64 / (t.elapsed.saturating_sub(self.last.0)).as_secs_f64().max(1e-9);
+        self.last = (t.elapsed, t.responses);
+        eprint!("\r[{:>5.1}s] {rps:>8.0} rps, {} responses, {} errors, {} connections open   ", t.elapsed.as_secs_f64(), t.responses, t.errors, t.open);
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// `--workers K` for http/mix: K copies of this command, each with its share and `--json -`;
+/// their statistics (histograms included) are merged exactly.
+fn run_load_workers(a: &LoadArgs, cfg: &HttpConfig, child: Vec<String>, mut on_tick: impl FnMut(Tick)) -> Result<Report, String> {
+    let k = a.workers;
+    if a.connections < k {
+        return Err(format!("--workers {k} needs at least {k} connections"));
+    }
+    let w = |total: u64, j: usize| workers::share(total, k, j).to_string();
+    let mut ws = Workers::spawn(k, |j| {
+        let mut v = child.clone();
+        v.extend(["-c".into(), w(a.connections as u64, j), "-t".into(), a.threads.to_string(), "-p".into(), a.pipeline.to_string()]);
+        v.extend(["-d".into(), format!("{}s", a.duration.as_secs_f64()), "--timeout".into(), format!("{}s", a.timeout.as_secs_f64())]);
+        v.extend(["-q".into(), "--progress-lines".into(), "--json".into(), "-".into()]);
+        if let Some(n) = a.requests {
+            v.extend(["-n".into(), w(n, j)]);
+        }
+        if let Some(r) = a.rate {
+            v.extend(["-R".into(), w(r, j)]);
+        }
+        if let Some(r) = a.ramp {
+            v.extend(["--ramp".into(), (r / k as f64).to_string()]);
+        }
+        for h in &a.headers {
+            v.extend(["-H".into(), h.clone()]);
+        }
+        if let Some(c) = &a.cpus {
+            v.extend(["--cpus".into(), c.clone()]);
+        }
+        if let Some(s) = &a.sources {
+            v.extend(["--sources".into(), s.clone()]);
+        }
+        v
+    })?;
+    let t0 = std::time::Instant::now();
+    let mut next = t0 + Duration::from_secs(1);
+    while !ws.done() {
+        std::thread::sleep(Duration::from_millis(100));
+        if std::time::Instant::now() >= next {
+            next += Duration::from_secs(1);
+            let [responses, errors, open] = ws.progress();
+            on_tick(Tick { elapsed: t0.elapsed(), responses, errors, open });
+        }
+    }
+    let outs = ws.wait()?;
+    let mut info = http::run_info(cfg);
+    info.workers = k;
+    let mut merged = Stats::for_templates(cfg.request.entries.len());
+    let mut elapsed = 0f64;
+    for (j, out) in outs.iter().enumerate() {
+        let r: Report = serde_json::from_slice(out).map_err(|e| format!("worker {j} report: {e}"))?;
+        merged.merge(&Stats::from_report(&r).map_err(|e| format!("worker {j}: {e}"))?);
+        elapsed = elapsed.max(r.duration_s);
+        info.threads = r.threads;
+    }
+    Ok(Report::new(&info, &merged, Duration::from_secs_f64(elapsed)))
+}
+
+fn run_plot(a: PlotArgs) -> Result<(), String> {
+    let mut reports = Vec::new();
+    // ws-hold reports have no request latency; their spectrum is the handshakes'.
+    let mut holds = Vec::new();
+    for spec in &a.reports {
+        let (label, file) = match spec.split_once('=') {
+            Some((l, f)) if !std::path::Path::new(spec).exists() => (l.to_string(), f.to_string()),
+            _ => {
+                let stem = std::path::Path::new(spec).file_stem().map_or(spec.clone(), |s| s.to_string_lossy().into_owned());
+                (stem, spec.clone())
+            }
+        };
+        let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{file}: not JSON: {e}"))?;
+        if v["scenario"] == "ws-hold" {
+            holds.push((label, file, v));
+            continue;
+        }
+        let mut r: Report = serde_json::from_value(v.clone()).map_err(|e| format!("{file}: not a hypercube-load report: {e}"))?;
+        // `ws` reports carry their histograms as JSON buckets (load::hist), not V2 base64.
+        if r.histograms.is_none() {
+            r.histograms = ws_histograms(&v);
+        }
+        reports.push((label, r));
+    }
+    let font = if a.font == "none" { load::plot::Font::None } else { load::plot::Font::File(a.font.clone().into()) };
+    let out = std::path::Path::new(&a.out);
+    match a.kind {
+        PlotKind::Spectrum => {
+            let mut series = Vec::new();
+            for (label, r) in &reports {
+                series.push((label.clone(), load::plot::latency_histogram(label, r)?));
+            }
+            for (label, file, v) in &holds {
+                let pairs: Vec<[u64; 2]> = serde_json::from_value(v["handshake_hist_ns"].clone())
+                    .map_err(|_| format!("{file}: ws-hold report without handshake_hist_ns (older hypercube-load?)"))?;
+                let mut h = load::hist::new();
+                load::hist::add_pairs(&mut h, &pairs);
+                series.push((format!("{label} (handshakes)"), h));
+            }
+            let target = reports.first().map(|(_, r)| r.target.clone()).or_else(|| holds.first().and_then(|(_, _, v)| v["target"].as_str().map(String::from)));
+            let title = a.title.unwrap_or_else(|| format!("latency by percentile — {}", target.unwrap_or_default()));
+            load::plot::spectrum(&series, &title, &font, out)?;
+        }
+        PlotKind::Sweep => {
+            if !holds.is_empty() {
+                return Err("plot sweep: ws-hold reports have no offered rate".into());
+            }
+            let title = a.title.unwrap_or_else(|| format!("open loop vs closed loop — {}", reports[0].1.target));
+            let rs: Vec<Report> = reports.into_iter().map(|(_, r)| r).collect();
+            load::plot::sweep(&rs, &title, &font, out)?;
+        }
+    }
+    eprintln!("plot: wrote {}", a.out);
     Ok(())
 }
 
@@ -427,6 +687,7 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
     let (mut established, mut closed_early, mut errors) = (0u64, 0u64, std::collections::BTreeMap::<String, u64>::new());
     let mut ramp_s = 0.0f64;
     let mut reports = Vec::new();
+    let mut handshake = load::hist::new();
     for (j, ch) in children.into_iter().enumerate() {
         let out = ch.wait_with_output().map_err(|e| format!("worker {j}: {e}"))?;
         if !out.status.success() {
@@ -436,6 +697,9 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         established += v["established"].as_u64().unwrap_or(0);
         closed_early += v["closed_early"].as_u64().unwrap_or(0);
         ramp_s = ramp_s.max(v["ramp_s"].as_f64().unwrap_or(0.0));
+        if let Ok(pairs) = serde_json::from_value::<Vec<[u64; 2]>>(v["handshake_hist_ns"].clone()) {
+            load::hist::add_pairs(&mut handshake, &pairs);
+        }
         if let Some(m) = v["errors"].as_object() {
             for (k, n) in m {
                 *errors.entry(k.clone()).or_default() += n.as_u64().unwrap_or(0);
@@ -447,6 +711,8 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         "scenario": "ws-hold", "target": a.url, "workers": a.workers, "connections": a.connections,
         "established": established, "closed_early": closed_early, "errors": errors,
         "ramp_s": ramp_s, "ramp_rate": a.ramp, "ramp_achieved_per_s": established as f64 / ramp_s.max(1e-9),
+        "handshake_us": load::report::Percentiles::of(&handshake),
+        "handshake_hist_ns": load::hist::to_pairs(&handshake),
         "per_worker": reports,
     });
     let json = serde_json::to_string_pretty(&total).map_err(|e| e.to_string())?;
@@ -700,6 +966,17 @@ fn run_ws_workers(a: &WsArgs) -> Result<(), String> {
     emit_ws(&rep, a.json.as_deref())
 }
 
+/// The histograms of a `ws` report (`latency_hist_ns` buckets) in the `http` report's form.
+fn ws_histograms(v: &serde_json::Value) -> Option<load::report::Histograms> {
+    let hist = |key: &str| -> Option<String> {
+        let pairs: Vec<[u64; 2]> = serde_json::from_value(v.get(key)?.clone()).ok()?;
+        let mut h = load::hist::new();
+        load::hist::add_pairs(&mut h, &pairs);
+        Some(load::report::encode_histogram(&h))
+    };
+    Some(load::report::Histograms { latency: hist("latency_hist_ns")?, uncorrected: hist("latency_uncorrected_hist_ns")? })
+}
+
 /// A worker's statistics back from its JSON report.
 fn worker_stats(v: &serde_json::Value) -> Option<load::ws_msg::WsStats> {
     let pairs = |key: &str| -> Option<Vec<[u64; 2]>> { serde_json::from_value(v.get(key)?.clone()).ok() };
@@ -715,7 +992,7 @@ fn worker_stats(v: &serde_json::Value) -> Option<load::ws_msg::WsStats> {
     w.established = n("established");
     for (k, c) in v["errors"].as_object()? {
         let kind: &'static str = load::ws_msg::error_kind(k);
-        *w.stats.errors.entry(kind).or_default() += c.as_u64().unwrap_or(0);
+        *w.stats.errors.entry(kind.into()).or_default() += c.as_u64().unwrap_or(0);
     }
     Some(w)
 }
@@ -724,12 +1001,18 @@ fn dispatch(cmd: Cmd) -> Result<(), String> {
     match cmd {
         Cmd::Http(a) => run_http(a),
         Cmd::H3(a) => run_h3(a),
+        Cmd::Mix(a) => run_mix(a),
+        Cmd::Plot(a) => run_plot(a),
         Cmd::WsHold(a) => run_ws_hold(a),
         Cmd::Ws(a) => run_ws(a),
         Cmd::Run { file } => {
             let text = std::fs::read_to_string(&file).map_err(|e| format!("read {file}: {e}"))?;
             let mut args = vec!["hypercube-load".to_string()];
             args.extend(load::scenario::args_from_toml(&text)?);
+            // A mix file holds its own [[request]] tables.
+            if args.get(1).is_some_and(|s| s == "mix") && text.contains("[[request]]") {
+                args.extend(["--file".to_string(), file.clone()]);
+            }
             let cli = Cli::try_parse_from(&args).map_err(|e| format!("{file}: {e}"))?;
             if matches!(cli.cmd, Cmd::Run { .. }) {
                 return Err(format!("{file}: a scenario file cannot run another"));

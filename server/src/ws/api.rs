@@ -108,7 +108,7 @@ fn topics(req: &Map<String, Value>) -> Result<Vec<String>, &'static str> {
 /// `chart`: the request's other fields are the `/v1/saju` input, answered by the same code.
 fn chart(id: &Value, input: Map<String, Value>) -> Outcome {
     let body = Value::Object(input).to_string();
-    reply(from_http(id, "chart", &crate::api::saju::post(None, body.as_bytes())))
+    Outcome::Reply(from_http(id, "chart", &crate::api::saju::post(None, body.as_bytes())))
 }
 
 /// `interpret`: the `/v1/interpret` body inline. The model answers after an await, so the reply
@@ -120,18 +120,29 @@ fn interpret(st: &ShardState, hub: &Rc<Hub>, conn: ConnId, id: Value, input: Map
     let (bound, budget) = (st.cfg.ws.send_queue, st.cfg.infer_deadline);
     monoio::spawn(async move {
         let resp = crate::api::interpret::post(None, body.as_bytes(), budget).await;
-        let text = from_http(&id, "interpret", &resp).to_string();
+        let text = from_http(&id, "interpret", &resp);
         hub.push_to_serial(conn, serial, &bytes::Bytes::from(text), bound);
     });
     Outcome::Later
 }
 
-/// A `{id, type, result}` reply from an HTTP handler's response, or the error form.
-fn from_http(id: &Value, kind: &str, resp: &crate::router::Resp) -> Value {
-    if resp.status == 200 {
-        let result: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-        return json!({"id": id, "type": kind, "result": result});
+/// A `{id, type, result}` reply text from an HTTP handler's response, or the error form.
+///
+/// A 200 body is JSON our own handler just wrote, so it is spliced in as it is: parsing the
+/// chart's ~7.5 KB back into a `Value` to serialize it again cost more than computing it.
+fn from_http(id: &Value, kind: &str, resp: &crate::router::Resp) -> String {
+    if resp.status != 200 {
+        return from_http_error(id, resp).to_string();
     }
+    match std::str::from_utf8(&resp.body) {
+        Ok(result) if resp.content_type.starts_with("application/json") => {
+            format!("{{\"id\":{id},\"type\":{},\"result\":{result}}}", Value::from(kind))
+        }
+        _ => json!({"id": id, "type": kind, "result": Value::Null}).to_string(),
+    }
+}
+
+fn from_http_error(id: &Value, resp: &crate::router::Resp) -> Value {
     let err: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
     let mut v = json!({
         "id": id,
@@ -160,6 +171,17 @@ mod tests {
         assert!(topics(&req(json!({"topics": []}))).is_err());
         assert!(topics(&req(json!({"topics": [1]}))).is_err());
         assert!(topics(&req(json!({}))).is_err());
+    }
+
+    #[test]
+    fn chart_reply_splices_the_http_body_as_json() {
+        let input = json!({"datetime": "1990-05-15T14:30:00", "zone": "Asia/Seoul", "gender": "m"});
+        let Outcome::Reply(r) = chart(&json!("a\"b"), input.as_object().cloned().unwrap()) else { panic!("reply expected") };
+        let v: Value = serde_json::from_str(&r).expect("valid JSON");
+        assert_eq!((v["id"].clone(), v["type"].clone()), (json!("a\"b"), json!("chart")));
+        let http = crate::api::saju::post(None, input.to_string().as_bytes());
+        assert_eq!(v["result"], serde_json::from_slice::<Value>(&http.body).unwrap());
+        assert_eq!(v["result"]["four_pillars"]["day"]["hanja"], json!("庚辰"));
     }
 
     #[test]

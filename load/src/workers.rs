@@ -1,0 +1,135 @@
+//! Worker processes: run K copies of this binary, each with its share of the work and
+//! `--json -`, and collect what they print. Each process has its own RLIMIT_NOFILE and its own
+//! client shards, so one machine can hold more connections than one process may.
+//!
+//! Shared by the scenarios that split over processes (`http`/`mix` here; `ws-hold` can move over
+//! to it). Children's stdout is the JSON report; their stderr lines that start with
+//! [`PROGRESS_PREFIX`] are progress (see [`progress_line`]); other stderr lines are passed on.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Worker `j` of `k`'s share of `total` (the first `total % k` get one more; shares add up).
+pub fn share(total: u64, k: usize, j: usize) -> u64 {
+    let k = k.max(1) as u64;
+    total / k + u64::from((j as u64) < total % k)
+}
+
+/// Stderr lines a worker writes for its parent's live line: `PREFIX responses errors open`.
+pub const PROGRESS_PREFIX: &str = "@progress ";
+
+/// A progress line for the parent.
+pub fn progress_line(responses: u64, errors: u64, open: u64) -> String {
+    format!("{PROGRESS_PREFIX}{responses} {errors} {open}")
+}
+
+/// Running workers, and the latest progress each one reported.
+pub struct Workers {
+    children: Vec<Child>,
+    readers: Vec<JoinHandle<()>>,
+    latest: Arc<Mutex<Vec<[u64; 3]>>>,
+}
+
+impl Workers {
+    /// Start `k` copies of this executable with `args(j)` as worker `j`'s arguments.
+    pub fn spawn(k: usize, args: impl Fn(usize) -> Vec<String>) -> Result<Self, String> {
+        let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+        let latest = Arc::new(Mutex::new(vec![[0u64; 3]; k]));
+        let mut w = Self { children: Vec::with_capacity(k), readers: Vec::new(), latest };
+        for j in 0..k {
+            let mut c = Command::new(&exe);
+            c.args(args(j)).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = match c.spawn() {
+                Ok(c) => c,
+                Err(e) => {
+                    w.kill();
+                    return Err(format!("spawn worker {j}: {e}"));
+                }
+            };
+            let stderr = child.stderr.take().expect("piped stderr");
+            let latest = w.latest.clone();
+            w.readers.push(std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    match line.strip_prefix(PROGRESS_PREFIX) {
+                        Some(rest) => {
+                            let v: Vec<u64> = rest.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+                            if let ([r, e, o], Ok(mut l)) = (v.as_slice(), latest.lock()) {
+                                l[j] = [*r, *e, *o];
+                            }
+                        }
+                        None => eprintln!("worker {j}: {line}"),
+                    }
+                }
+            }));
+            w.children.push(child);
+        }
+        Ok(w)
+    }
+
+    /// Sum over workers of their latest `[responses, errors, open connections]`.
+    pub fn progress(&self) -> [u64; 3] {
+        let l = self.latest.lock().map(|l| l.clone()).unwrap_or_default();
+        l.iter().fold([0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]])
+    }
+
+    /// Have all exited?
+    pub fn done(&mut self) -> bool {
+        self.children.iter_mut().all(|c| matches!(c.try_wait(), Ok(Some(_))))
+    }
+
+    /// Wait for every worker; each one's stdout, or the first failure.
+    pub fn wait(mut self) -> Result<Vec<Vec<u8>>, String> {
+        let mut outs = Vec::with_capacity(self.children.len());
+        let children = std::mem::take(&mut self.children);
+        let mut failed = None;
+        for (j, ch) in children.into_iter().enumerate() {
+            match ch.wait_with_output() {
+                Ok(o) if o.status.success() => outs.push(o.stdout),
+                Ok(o) => failed = failed.or(Some(format!("worker {j} failed: {}", o.status))),
+                Err(e) => failed = failed.or(Some(format!("worker {j}: {e}"))),
+            }
+        }
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        failed.map_or(Ok(outs), Err)
+    }
+
+    fn kill(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        // Only children not yet waited for (after `wait` the list is empty).
+        self.kill();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_add_up() {
+        for total in [0u64, 1, 5, 64, 1001] {
+            for k in [1usize, 2, 3, 6] {
+                let v: Vec<u64> = (0..k).map(|j| share(total, k, j)).collect();
+                assert_eq!(v.iter().sum::<u64>(), total);
+                assert!(v.iter().max().unwrap() - v.iter().min().unwrap() <= 1);
+            }
+        }
+    }
+
+    #[test]
+    fn progress_line_parses_back() {
+        let l = progress_line(12, 3, 64);
+        assert_eq!(l, "@progress 12 3 64");
+    }
+}
