@@ -267,16 +267,17 @@ struct PlotArgs {
 struct H3Args {
     /// https://HOST:PORT/PATH (UDP; the server's HTTP/3 port)
     url: String,
-    /// Connections in total (each its own UDP socket and quinn endpoint).
+    /// Connections in total, over all worker processes (each its own UDP socket and quinn
+    /// endpoint).
     #[arg(short = 'c', long, default_value_t = 16)]
     connections: usize,
-    /// Client threads (shards).
+    /// Client threads (shards) per process.
     #[arg(short = 't', long, default_value_t = 1)]
     threads: usize,
     /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
     #[arg(long)]
     cpus: Option<String>,
-    /// Run time (`10s`, `500ms`, `2m`, or seconds).
+    /// Run time (`10s`, `500ms`, `2m`, or seconds); with --ramp it includes the ramp.
     #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
     duration: Duration,
     /// Stop after this many responses in total.
