@@ -7,7 +7,9 @@
 //! (HTTP/3 multiplexes, so this is the HTTP/1.1 pipeline depth's counterpart). Open loop: each
 //! connection runs `streams` lanes that share the global rate (lane `j` of connection `i` is
 //! schedule slot `i·streams + j` of [`crate::sched::Schedule`]); latency counts from the
-//! scheduled send time.
+//! scheduled send time. Connections are all handshaken before the clock starts, or with `ramp`
+//! opened at a fixed rate after it ([`crate::sched::ramp_offset`], as in `http`); in open loop a
+//! connection's lanes start their share of the rate when it opens.
 //!
 //! TLS: without a CA file the server's certificate is NOT verified (the server's self-signed
 //! development certificate is the normal target); handshake signatures still are.
@@ -17,10 +19,10 @@
 //! request stream), `stream` (another stream-level error), `timeout` (no complete response within
 //! the timeout). Non-2xx responses are counted by status class, as in `http`.
 
-use crate::http::Progress;
+use crate::http::{Progress, Tick};
 use crate::report::{Report, RunInfo, Stats};
 use crate::request::{RequestTemplate, Rng};
-use crate::sched::{Pacer, Sample, Schedule};
+use crate::sched::{ramp_offset, Pacer, Sample, Schedule};
 use bytes::{Buf, Bytes};
 use http::header::{HeaderName, HeaderValue};
 use std::cell::RefCell;
@@ -58,6 +60,10 @@ pub struct H3Config {
     pub timeout: Duration,
     /// Verify the server against these PEM certificates; `None`: no certificate verification.
     pub cafile: Option<PathBuf>,
+    /// Open connection `i` at `i / ramp` seconds after the clock starts (connections per second,
+    /// over all shards), instead of handshaking all before it. In open loop a connection's share
+    /// of the rate starts when it opens.
+    pub ramp: Option<f64>,
 }
 
 /// One request, ready to send many times.
@@ -169,7 +175,7 @@ fn classify(e: &::h3::error::StreamError) -> (&'static str, bool) {
 /// QUIC counters of the client's connections (quinn's `ConnectionStats`), summed: loss and
 /// congestion events explain a slow run that neither side's CPU does; datagrams per I/O call
 /// show GSO/GRO batching.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct QuicCounters {
     pub sent_packets: u64,
     pub lost_packets: u64,
@@ -181,7 +187,7 @@ pub struct QuicCounters {
 }
 
 impl QuicCounters {
-    fn add(&mut self, o: &Self) {
+    pub fn add(&mut self, o: &Self) {
         self.sent_packets += o.sent_packets;
         self.lost_packets += o.lost_packets;
         self.congestion_events += o.congestion_events;
@@ -203,6 +209,15 @@ impl QuicCounters {
         }
     }
 
+    /// The `quic` block of an `h3` JSON report (a worker's `--json -` output).
+    pub fn of_report(json: &[u8]) -> Result<Self, String> {
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            quic: QuicCounters,
+        }
+        serde_json::from_slice::<Doc>(json).map(|d| d.quic).map_err(|e| format!("report's quic counters: {e}"))
+    }
+
     /// One line for humans.
     pub fn summary(&self) -> String {
         let per = |a: u64, b: u64| a as f64 / b.max(1) as f64;
@@ -217,10 +232,9 @@ impl QuicCounters {
     }
 }
 
-/// Run the scenario; `on_tick(elapsed, responses, errors)` is called about once a second from
-/// the calling thread. Returns the merged statistics, the measured duration and the QUIC
-/// counters.
-pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Result<(Stats, Duration, QuicCounters)> {
+/// Run the scenario; `on_tick` is called about once a second from the calling thread. Returns
+/// the merged statistics, the measured duration and the QUIC counters.
+pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats, Duration, QuicCounters)> {
     if cfg.connections == 0 || cfg.streams == 0 {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "need at least one connection and one stream"));
     }
@@ -260,9 +274,10 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Re
                 got += 1;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                let r = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
-                let e = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
-                on_tick(t0.elapsed(), r, e);
+                let responses = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
+                let errors = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
+                let open = progress.iter().map(|p| p.open.load(Ordering::Relaxed)).sum::<i64>().max(0) as u64;
+                on_tick(Tick { elapsed: t0.elapsed(), responses, errors, open });
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
@@ -274,9 +289,9 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Duration, u64, u64)) -> io::Re
     Ok((merged, elapsed, quic))
 }
 
-/// Build the report from a run's results (the same document as `http`'s, histograms included).
-pub fn report(cfg: &H3Config, stats: &Stats, elapsed: Duration) -> Report {
-    let info = RunInfo {
+/// What the report says about the run (one process; a `--workers` parent sets `workers`).
+pub fn run_info(cfg: &H3Config) -> RunInfo {
+    RunInfo {
         scenario: "h3".into(),
         target: cfg.target.clone(),
         rate: cfg.rate,
@@ -284,10 +299,19 @@ pub fn report(cfg: &H3Config, stats: &Stats, elapsed: Duration) -> Report {
         threads: cfg.threads.clamp(1, cfg.connections.max(1)),
         pipeline: cfg.streams,
         workers: 1,
-        ramp: None,
+        ramp: cfg.ramp,
         templates: vec![(cfg.target.clone(), 1)],
-    };
-    let mut r = Report::new(&info, stats, elapsed);
+    }
+}
+
+/// Build the report from a run's results (the same document as `http`'s, histograms included).
+pub fn report(cfg: &H3Config, stats: &Stats, elapsed: Duration) -> Report {
+    report_of(cfg, &run_info(cfg), stats, elapsed)
+}
+
+/// [`report`] with the run described by `info` (e.g. merged from worker processes).
+pub fn report_of(cfg: &H3Config, info: &RunInfo, stats: &Stats, elapsed: Duration) -> Report {
+    let mut r = Report::new(info, stats, elapsed);
     // Open loop too: `streams` lanes per connection (http's open loop has one request in flight).
     r.pipeline = cfg.streams.max(1);
     r
@@ -322,8 +346,22 @@ impl Ctx {
         self.progress[self.shard].errors.fetch_add(1, Ordering::Relaxed);
     }
 
-    fn ns_since_start(&self, t: Instant) -> u64 {
-        t.saturating_duration_since(self.start).as_nanos() as u64
+    /// This connection is done with: its QUIC counters are added and it no longer counts as open.
+    fn retire(&self, conn: &quinn::Connection) {
+        let mut q = self.quic.get();
+        q.add(&QuicCounters::of(&conn.stats()));
+        self.quic.set(q);
+        self.progress[self.shard].open.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Close a connection whose lanes are finished, and let the close reach the server.
+    async fn close(&self, l: Live) {
+        let Live { endpoint, conn, send } = l;
+        drop(send);
+        self.retire(&conn);
+        conn.close(quinn::VarInt::from_u32(0x100), b"done");
+        // Do not wait out the whole drain period.
+        let _ = monoio::time::timeout(Duration::from_millis(100), endpoint.wait_idle()).await;
     }
 
     /// A new endpoint + connection + h3 session, or the error kind.
@@ -351,6 +389,7 @@ impl Ctx {
             let _ = std::future::poll_fn(|cx| driver.poll_close(cx)).await;
         });
         self.stats.borrow_mut().connects += 1;
+        self.progress[self.shard].open.fetch_add(1, Ordering::Relaxed);
         Ok(Live { endpoint, conn, send })
     }
 }
@@ -359,27 +398,27 @@ async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, 
     let mine: Vec<usize> = (id..cfg.connections).step_by(cfg.threads).collect();
     let now = Instant::now();
     let ctx = Rc::new(Ctx { cfg: cfg.clone(), client, start: now, end: now, stats: RefCell::new(Stats::default()), quic: Default::default(), finished: Default::default(), progress, shard: id });
-    // Handshake everything (concurrently) before the clock starts.
+    // Without a ramp, handshake everything (concurrently) before the clock starts; with one, each
+    // connection opens itself when its time comes.
     let pending: Vec<_> = mine
         .iter()
         .map(|&i| {
             let ctx = ctx.clone();
-            monoio::spawn(async move { (i, ctx.connect().await) })
+            monoio::spawn(async move { (i, if ctx.cfg.ramp.is_some() { None } else { Some(ctx.connect().await) }) })
         })
         .collect();
     let mut conns = Vec::with_capacity(pending.len());
     for p in pending {
         let (i, r) = p.await;
-        conns.push((
-            i,
-            match r {
-                Ok(l) => Some(l),
-                Err(kind) => {
-                    ctx.error(kind);
-                    None
-                }
-            },
-        ));
+        let live = match r {
+            Some(Ok(l)) => Some(l),
+            Some(Err(kind)) => {
+                ctx.error(kind);
+                None
+            }
+            None => None,
+        };
+        conns.push((i, live));
     }
     // Blocking here is fine: the connections' timers and drivers just wait a moment.
     barrier.wait();
@@ -407,6 +446,8 @@ async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, 
 
 /// A lane's state, kept across reconnects.
 struct Lane {
+    /// When its connection first opens (= the start without a ramp); the pacer counts from here.
+    base: Instant,
     cap: u64,
     done: u64,
     rng: Rng,
@@ -424,11 +465,13 @@ enum Exit {
 /// Connection `i`: its lanes, reconnecting after the connection is lost.
 async fn connection(ctx: Rc<Ctx>, i: usize, mut live: Option<Live>) {
     let cfg = &ctx.cfg;
+    let base = ctx.start + ramp_offset(cfg.ramp, i);
     let lanes_total = cfg.connections * cfg.streams;
     let mut lanes: Vec<Lane> = (0..cfg.streams)
         .map(|j| {
             let slot = i * cfg.streams + j;
             Lane {
+                base,
                 cap: cap_for(cfg.requests, lanes_total, slot),
                 done: 0,
                 rng: Rng::new(slot as u64 + 1),
@@ -436,9 +479,18 @@ async fn connection(ctx: Rc<Ctx>, i: usize, mut live: Option<Live>) {
             }
         })
         .collect();
+    if base > ctx.start {
+        if base >= ctx.end {
+            return;
+        }
+        monoio::time::sleep_until(monoio::time::Instant::from_std(base)).await;
+    }
     loop {
         if Instant::now() >= ctx.end || lanes.iter().all(|l| l.done >= l.cap) {
             ctx.finished.set(ctx.finished.get().max(Some(Instant::now())));
+            if let Some(l) = live.take() {
+                ctx.close(l).await;
+            }
             break;
         }
         let l = match live.take() {
@@ -467,24 +519,20 @@ async fn connection(ctx: Rc<Ctx>, i: usize, mut live: Option<Live>) {
                 lost.get_or_insert(kind);
             }
         }
-        let Live { endpoint, conn, send } = l;
-        drop(send);
-        let mut q = ctx.quic.get();
-        q.add(&QuicCounters::of(&conn.stats()));
-        ctx.quic.set(q);
         match lost {
             // One loss per connection, however many lanes saw it; a server's graceful close
             // (H3_NO_ERROR) is not an error.
             Some(kind) => {
+                let Live { conn, send, .. } = l;
+                drop(send);
+                ctx.retire(&conn);
                 if kind != "closed" {
                     ctx.error(kind);
                 }
             }
             None => {
                 ctx.finished.set(ctx.finished.get().max(Some(Instant::now())));
-                conn.close(quinn::VarInt::from_u32(0x100), b"done");
-                // Let the close reach the server; do not wait out the whole drain period.
-                let _ = monoio::time::timeout(Duration::from_millis(100), endpoint.wait_idle()).await;
+                ctx.close(l).await;
                 break;
             }
         }
@@ -500,7 +548,7 @@ async fn run_lane(ctx: Rc<Ctx>, mut send: SendRequest, mut lane: Lane) -> (Lane,
             return (lane, Exit::Finished);
         }
         if let Some(p) = lane.pacer.as_ref() {
-            let due = ctx.start + Duration::from_nanos(p.next_due());
+            let due = lane.base + Duration::from_nanos(p.next_due());
             if due >= ctx.end {
                 return (lane, Exit::Finished);
             }
@@ -512,12 +560,12 @@ async fn run_lane(ctx: Rc<Ctx>, mut send: SendRequest, mut lane: Lane) -> (Lane,
         let body = ctx.cfg.request.body(&mut lane.rng, &mut scratch);
         let sent = Instant::now();
         if let Some(p) = lane.pacer.as_mut() {
-            p.on_send(ctx.ns_since_start(sent));
+            p.on_send(ns_since(lane.base, sent));
         }
         let r = monoio::time::timeout(ctx.cfg.timeout, exchange(&mut send, head, body)).await;
         let now = Instant::now();
         let sample = match lane.pacer.as_mut() {
-            Some(p) => p.on_response(ctx.ns_since_start(now)),
+            Some(p) => p.on_response(ns_since(lane.base, now)),
             None => {
                 let d = now.duration_since(sent).as_nanos() as u64;
                 Some(Sample { corrected: d, uncorrected: d })
@@ -540,6 +588,11 @@ async fn run_lane(ctx: Rc<Ctx>, mut send: SendRequest, mut lane: Lane) -> (Lane,
             },
         }
     }
+}
+
+/// Pacer time: ns from `base` to `t`.
+fn ns_since(base: Instant, t: Instant) -> u64 {
+    t.saturating_duration_since(base).as_nanos() as u64
 }
 
 /// Send one request and read its whole response: (status, body bytes).

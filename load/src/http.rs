@@ -11,7 +11,7 @@
 use crate::http1::{parse_response, Parse};
 use crate::report::{Report, RunInfo, Stats};
 use crate::request::{Mix, Rng};
-use crate::sched::{Pacer, Sample, Schedule};
+use crate::sched::{ramp_offset, Pacer, Sample, Schedule};
 use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::buf::IoBufMut;
 use socket2::{Domain, Socket, Type};
@@ -197,14 +197,6 @@ async fn shard_main(cfg: Arc<HttpConfig>, id: usize, progress: Arc<Vec<Progress>
     let elapsed = start.elapsed();
     let s = stats.borrow().clone();
     (s, elapsed)
-}
-
-/// When connection `i` opens, after the start, at `ramp` connections per second.
-fn ramp_offset(ramp: Option<f64>, i: usize) -> Duration {
-    match ramp {
-        Some(r) if r > 0.0 => Duration::from_secs_f64(i as f64 / r),
-        _ => Duration::ZERO,
-    }
 }
 
 fn connect(cfg: &HttpConfig, i: usize) -> io::Result<monoio::net::TcpStream> {
@@ -425,8 +417,7 @@ impl Conn {
 
 #[cfg(test)]
 mod tests {
-    use super::{cap_for, ramp_offset};
-    use std::time::Duration;
+    use super::cap_for;
 
     #[test]
     fn cap_splits_exactly() {
@@ -437,13 +428,5 @@ mod tests {
             }
         }
         assert_eq!(cap_for(None, 4, 0), u64::MAX);
-    }
-
-    #[test]
-    fn ramp_spaces_connections() {
-        assert_eq!(ramp_offset(None, 7), Duration::ZERO);
-        assert_eq!(ramp_offset(Some(100.0), 0), Duration::ZERO);
-        assert_eq!(ramp_offset(Some(100.0), 250), Duration::from_millis(2500));
-        assert_eq!(ramp_offset(Some(0.0), 9), Duration::ZERO);
     }
 }

@@ -16,7 +16,8 @@
 //! exactly) and can open its connections at a fixed rate (`--ramp`). `plot` draws PNGs from
 //! `http`/`mix` JSON reports.
 //!
-//! `h3` drives HTTP/3 the same way (quinn + h3 on the shards' monoio runtimes; no workers yet).
+//! `h3` drives HTTP/3 the same way (quinn + h3 on the shards' monoio runtimes), with the same
+//! `--ramp` and `--workers` (its workers' `quic` counters are summed too).
 //!
 //! See README for what is missing.
 //!
@@ -32,7 +33,8 @@
 //! - [`hist`]: histograms as JSON buckets (exact merges across `ws` worker processes), percentile
 //!   spectrum.
 //! - [`plot`]: PNG plots from reports (percentile spectrum; latency vs offered rate).
-//! - [`workers`]: spawning worker processes and collecting their JSON and progress.
+//! - [`workers`]: each worker's share, spawning worker processes, collecting their progress and
+//!   JSON, merging their reports.
 //! - [`http`]: the `http`/`mix` scenarios — sockets, shards and clocks live here, in [`ws`] and
 //!   in [`ws_msg`].
 //! - [`ws`]: the `ws-hold` scenario — N WebSocket connections held idle, server RSS per connection.

@@ -33,6 +33,16 @@ impl Schedule {
     }
 }
 
+/// When connection `i` opens after the start, at `ramp` connections per second over the whole
+/// run (`None`, or a rate that is not positive: at the start). In open loop the connection's
+/// share of the rate counts from then, so the offered rate ramps up with the connections.
+pub fn ramp_offset(ramp: Option<f64>, i: usize) -> std::time::Duration {
+    match ramp {
+        Some(r) if r > 0.0 => std::time::Duration::from_secs_f64(i as f64 / r),
+        _ => std::time::Duration::ZERO,
+    }
+}
+
 /// One latency sample, in ns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sample {
@@ -155,6 +165,15 @@ mod tests {
             assert_eq!(w[1].uncorrected, 1_000_000);
         }
         assert_eq!(v[999].corrected, 1000 * 1_000_000 - 999 * 500_000);
+    }
+
+    #[test]
+    fn ramp_spaces_connections() {
+        use std::time::Duration;
+        assert_eq!(ramp_offset(None, 7), Duration::ZERO);
+        assert_eq!(ramp_offset(Some(100.0), 0), Duration::ZERO);
+        assert_eq!(ramp_offset(Some(100.0), 250), Duration::from_millis(2500));
+        assert_eq!(ramp_offset(Some(0.0), 9), Duration::ZERO);
     }
 
     #[test]

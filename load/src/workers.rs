@@ -2,19 +2,89 @@
 //! `--json -`, and collect what they print. Each process has its own RLIMIT_NOFILE and its own
 //! client shards, so one machine can hold more connections than one process may.
 //!
-//! Shared by the scenarios that split over processes (`http`/`mix` here; `ws-hold` can move over
-//! to it). Children's stdout is the JSON report; their stderr lines that start with
+//! Shared by the scenarios that split over processes (`http`/`mix` and `h3` here; `ws-hold` can
+//! move over to it): [`Split`] gives each worker its share, [`Workers`] runs them and sums their
+//! progress, [`merge_reports`] adds up their reports. Children's stdout is the JSON report; their stderr lines that start with
 //! [`PROGRESS_PREFIX`] are progress (see [`progress_line`]); other stderr lines are passed on.
 
+use crate::http::Tick;
+use crate::report::{Report, Stats};
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Worker `j` of `k`'s share of `total` (the first `total % k` get one more; shares add up).
 pub fn share(total: u64, k: usize, j: usize) -> u64 {
     let k = k.max(1) as u64;
     total / k + u64::from((j as u64) < total % k)
+}
+
+/// What `--workers K` splits: each worker's share of the connections, request cap, rate and ramp.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Split {
+    pub workers: usize,
+    pub connections: usize,
+    pub requests: Option<u64>,
+    pub rate: Option<u64>,
+    pub ramp: Option<f64>,
+}
+
+impl Split {
+    /// Every worker needs a connection, and (open loop) a rate of at least one per second.
+    pub fn check(&self) -> Result<(), String> {
+        let k = self.workers;
+        if self.connections < k {
+            return Err(format!("--workers {k} needs at least {k} connections"));
+        }
+        if self.rate.is_some_and(|r| r < k as u64) {
+            return Err(format!("--workers {k} needs a rate of at least {k}/s"));
+        }
+        Ok(())
+    }
+
+    /// Worker `j`'s flags for its share (`-c`, `-n`, `-R`, `--ramp`; shares add up to the totals,
+    /// the ramp is divided evenly) and worker mode (`-q --progress-lines --json -`).
+    pub fn args(&self, j: usize) -> Vec<String> {
+        let k = self.workers;
+        let w = |total: u64| share(total, k, j).to_string();
+        let mut v = vec!["-c".into(), w(self.connections as u64)];
+        if let Some(n) = self.requests {
+            v.extend(["-n".into(), w(n)]);
+        }
+        if let Some(r) = self.rate {
+            v.extend(["-R".into(), w(r)]);
+        }
+        if let Some(r) = self.ramp {
+            v.extend(["--ramp".into(), (r / k.max(1) as f64).to_string()]);
+        }
+        v.extend(["-q".into(), "--progress-lines".into(), "--json".into(), "-".into()]);
+        v
+    }
+}
+
+/// Workers' `--json -` reports added up.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// Every worker's statistics, histograms added bucket by bucket (exact percentiles).
+    pub stats: Stats,
+    /// The longest worker's duration.
+    pub elapsed: Duration,
+    /// Client threads per process.
+    pub threads: usize,
+}
+
+/// Add up workers' reports (`templates`: the run's number of request templates).
+pub fn merge_reports(outs: &[Vec<u8>], templates: usize) -> Result<Merged, String> {
+    let mut m = Merged { stats: Stats::for_templates(templates), elapsed: Duration::ZERO, threads: 1 };
+    for (j, out) in outs.iter().enumerate() {
+        let r: Report = serde_json::from_slice(out).map_err(|e| format!("worker {j} report: {e}"))?;
+        m.stats.merge(&Stats::from_report(&r).map_err(|e| format!("worker {j}: {e}"))?);
+        m.elapsed = m.elapsed.max(Duration::from_secs_f64(r.duration_s));
+        m.threads = r.threads;
+    }
+    Ok(m)
 }
 
 /// Stderr lines a worker writes for its parent's live line: `PREFIX responses errors open`.
@@ -74,6 +144,22 @@ impl Workers {
         l.iter().fold([0; 3], |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]])
     }
 
+    /// Until every worker has exited, `on_tick` about once a second with their summed progress;
+    /// then [`Workers::wait`].
+    pub fn watch(mut self, mut on_tick: impl FnMut(Tick)) -> Result<Vec<Vec<u8>>, String> {
+        let t0 = Instant::now();
+        let mut next = t0 + Duration::from_secs(1);
+        while !self.done() {
+            std::thread::sleep(Duration::from_millis(100));
+            if Instant::now() >= next {
+                next += Duration::from_secs(1);
+                let [responses, errors, open] = self.progress();
+                on_tick(Tick { elapsed: t0.elapsed(), responses, errors, open });
+            }
+        }
+        self.wait()
+    }
+
     /// Have all exited?
     pub fn done(&mut self) -> bool {
         self.children.iter_mut().all(|c| matches!(c.try_wait(), Ok(Some(_))))
@@ -125,6 +211,18 @@ mod tests {
                 assert!(v.iter().max().unwrap() - v.iter().min().unwrap() <= 1);
             }
         }
+    }
+
+    #[test]
+    fn split_args_share_everything() {
+        let s = Split { workers: 3, connections: 10, requests: Some(100), rate: Some(1000), ramp: Some(300.0) };
+        assert!(s.check().is_ok());
+        assert_eq!(s.args(0), ["-c", "4", "-n", "34", "-R", "334", "--ramp", "100", "-q", "--progress-lines", "--json", "-"]);
+        assert_eq!(s.args(2)[..6], ["-c", "3", "-n", "33", "-R", "333"]);
+        let closed = Split { rate: None, requests: None, ramp: None, ..s };
+        assert_eq!(closed.args(1), ["-c", "3", "-q", "--progress-lines", "--json", "-"]);
+        assert!(Split { connections: 2, ..s }.check().is_err());
+        assert!(Split { rate: Some(2), ..s }.check().is_err());
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 const BODY: &[u8] = b"hello";
 
@@ -16,6 +17,8 @@ struct Seen {
     requests: AtomicU64,
     /// Requests whose body looked like the `{"datetime":"YYYY-MM-DDTHH:MM"}` template.
     templated: AtomicU64,
+    /// When each connection's handshake completed.
+    handshakes: Mutex<Vec<Instant>>,
 }
 
 /// A self-signed certificate for `localhost`, written as PEM into `dir`; (cert DER, key DER).
@@ -52,6 +55,7 @@ fn start_server(cert_der: Vec<u8>, key_der: Vec<u8>) -> (SocketAddr, Arc<Seen>) 
                 let seen = s2.clone();
                 monoio::spawn(async move {
                     let Ok(conn) = inc.await else { return };
+                    seen.handshakes.lock().unwrap().push(Instant::now());
                     let Ok(mut h3c) = h3::server::Connection::<_, Bytes>::new(h3_quinn::Connection::new(conn)).await else { return };
                     while let Ok(Some(resolver)) = h3c.accept().await {
                         let seen = seen.clone();
@@ -166,5 +170,41 @@ fn scenario_file_runs_h3() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["responses"].as_u64(), Some(40), "{r}");
     assert_eq!(seen.requests.load(Ordering::Relaxed), 40);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--workers 2 --ramp 200`: two child processes, each opening its 10 connections at 100/s and
+/// pacing its share of the rate from when each opens; the parent's merged report (histograms
+/// added, quic counters summed) agrees with the server. Then a request cap split over workers.
+#[test]
+fn workers_with_ramp_merge_to_the_server_count() {
+    let dir = std::env::temp_dir().join(format!("load-h3-workers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (c, k) = cert(&dir);
+    let (addr, seen) = start_server(c, k);
+    let url = format!("https://127.0.0.1:{}/x", addr.port());
+
+    let r = run_load(&[&url, "-c", "20", "-p", "2", "-d", "1s", "-R", "400", "--workers", "2", "--ramp", "200"]);
+    let n = r["responses"].as_u64().unwrap();
+    assert!(n > 100, "{r}");
+    assert_eq!(n, seen.requests.load(Ordering::Relaxed), "merged report vs server: {r}");
+    assert_eq!(r["status"]["2xx"].as_u64(), Some(n), "{r}");
+    assert_eq!(r["errors_total"].as_u64(), Some(0), "{r}");
+    assert_eq!(r["connects"].as_u64(), Some(20), "{r}");
+    assert_eq!((r["workers"].as_u64(), r["ramp"].as_f64(), r["mode"].as_str()), (Some(2), Some(200.0), Some("open")), "{r}");
+    assert!(r["histograms"]["latency"].as_str().is_some_and(|h| !h.is_empty()), "{r}");
+    assert!(r["quic"]["sent_packets"].as_u64().unwrap() > 0 && r["quic"]["udp_rx_ios"].as_u64().unwrap() > 0, "{r}");
+    // Each worker's 10 connections open over 90 ms (not all at once before the clock starts).
+    let hs = seen.handshakes.lock().unwrap().clone();
+    assert_eq!(hs.len(), 20);
+    let span = *hs.iter().max().unwrap() - *hs.iter().min().unwrap();
+    assert!(span >= Duration::from_millis(80), "handshakes over {span:?}: ramp not applied");
+
+    // A request cap splits exactly over the workers (51 + 50).
+    let before = seen.requests.load(Ordering::Relaxed);
+    let r = run_load(&[&url, "-c", "4", "-p", "2", "-n", "101", "--workers", "2"]);
+    assert_eq!(r["responses"].as_u64(), Some(101), "{r}");
+    assert_eq!(seen.requests.load(Ordering::Relaxed) - before, 101);
+    assert_eq!((r["workers"].as_u64(), r["ramp"].as_f64()), (Some(2), None), "{r}");
     let _ = std::fs::remove_dir_all(&dir);
 }

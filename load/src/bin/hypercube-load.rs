@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use load::http::{self, HttpConfig, Tick};
-use load::report::{Report, Stats};
+use load::report::Report;
 use load::request::{Mix, RequestTemplate, Weighted};
 use load::scenario::MixRequest;
 use load::workers::{self, Workers};
@@ -267,16 +267,17 @@ struct PlotArgs {
 struct H3Args {
     /// https://HOST:PORT/PATH (UDP; the server's HTTP/3 port)
     url: String,
-    /// Connections in total (each its own UDP socket and quinn endpoint).
+    /// Connections in total, over all worker processes (each its own UDP socket and quinn
+    /// endpoint).
     #[arg(short = 'c', long, default_value_t = 16)]
     connections: usize,
-    /// Client threads (shards).
+    /// Client threads (shards) per process.
     #[arg(short = 't', long, default_value_t = 1)]
     threads: usize,
     /// Pin client threads to these CPUs (`0`, `0,2`, `0-3`); default unpinned.
     #[arg(long)]
     cpus: Option<String>,
-    /// Run time (`10s`, `500ms`, `2m`, or seconds).
+    /// Run time (`10s`, `500ms`, `2m`, or seconds); with --ramp it includes the ramp.
     #[arg(short = 'd', long, default_value = "10s", value_parser = parse_duration)]
     duration: Duration,
     /// Stop after this many responses in total.
@@ -311,12 +312,25 @@ struct H3Args {
     /// reset; the connection stays).
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     timeout: Duration,
+    /// Split the run over this many worker processes (each its share of connections, rate,
+    /// request cap and ramp, its own client shards and fd limit); their HDR histograms are merged
+    /// exactly and their `quic` counters summed.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// Open the connections at this many per second after the clock starts (default: all
+    /// handshaken before it). In open loop each connection's share of the rate starts when it
+    /// opens.
+    #[arg(long, value_name = "PER_SECOND", value_parser = parse_ramp)]
+    ramp: Option<f64>,
     /// Write the JSON report here (`-` for stdout instead of the table).
     #[arg(long)]
     json: Option<String>,
     /// No live progress line.
     #[arg(short = 'q', long)]
     quiet: bool,
+    /// Worker mode: write progress lines for the parent process to stderr.
+    #[arg(long, hide = true)]
+    progress_lines: bool,
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -492,26 +506,14 @@ impl LiveLine {
 
 /// `--workers K` for http/mix: K copies of this command, each with its share and `--json -`;
 /// their statistics (histograms included) are merged exactly.
-fn run_load_workers(a: &LoadArgs, cfg: &HttpConfig, child: Vec<String>, mut on_tick: impl FnMut(Tick)) -> Result<Report, String> {
-    let k = a.workers;
-    if a.connections < k {
-        return Err(format!("--workers {k} needs at least {k} connections"));
-    }
-    let w = |total: u64, j: usize| workers::share(total, k, j).to_string();
-    let mut ws = Workers::spawn(k, |j| {
+fn run_load_workers(a: &LoadArgs, cfg: &HttpConfig, child: Vec<String>, on_tick: impl FnMut(Tick)) -> Result<Report, String> {
+    let split = workers::Split { workers: a.workers, connections: a.connections, requests: a.requests, rate: a.rate, ramp: a.ramp };
+    split.check()?;
+    let ws = Workers::spawn(a.workers, |j| {
         let mut v = child.clone();
-        v.extend(["-c".into(), w(a.connections as u64, j), "-t".into(), a.threads.to_string(), "-p".into(), a.pipeline.to_string()]);
+        v.extend(split.args(j));
+        v.extend(["-t".into(), a.threads.to_string(), "-p".into(), a.pipeline.to_string()]);
         v.extend(["-d".into(), format!("{}s", a.duration.as_secs_f64()), "--timeout".into(), format!("{}s", a.timeout.as_secs_f64())]);
-        v.extend(["-q".into(), "--progress-lines".into(), "--json".into(), "-".into()]);
-        if let Some(n) = a.requests {
-            v.extend(["-n".into(), w(n, j)]);
-        }
-        if let Some(r) = a.rate {
-            v.extend(["-R".into(), w(r, j)]);
-        }
-        if let Some(r) = a.ramp {
-            v.extend(["--ramp".into(), (r / k as f64).to_string()]);
-        }
         for h in &a.headers {
             v.extend(["-H".into(), h.clone()]);
         }
@@ -523,28 +525,12 @@ fn run_load_workers(a: &LoadArgs, cfg: &HttpConfig, child: Vec<String>, mut on_t
         }
         v
     })?;
-    let t0 = std::time::Instant::now();
-    let mut next = t0 + Duration::from_secs(1);
-    while !ws.done() {
-        std::thread::sleep(Duration::from_millis(100));
-        if std::time::Instant::now() >= next {
-            next += Duration::from_secs(1);
-            let [responses, errors, open] = ws.progress();
-            on_tick(Tick { elapsed: t0.elapsed(), responses, errors, open });
-        }
-    }
-    let outs = ws.wait()?;
+    let outs = ws.watch(on_tick)?;
+    let m = workers::merge_reports(&outs, cfg.request.entries.len())?;
     let mut info = http::run_info(cfg);
-    info.workers = k;
-    let mut merged = Stats::for_templates(cfg.request.entries.len());
-    let mut elapsed = 0f64;
-    for (j, out) in outs.iter().enumerate() {
-        let r: Report = serde_json::from_slice(out).map_err(|e| format!("worker {j} report: {e}"))?;
-        merged.merge(&Stats::from_report(&r).map_err(|e| format!("worker {j}: {e}"))?);
-        elapsed = elapsed.max(r.duration_s);
-        info.threads = r.threads;
-    }
-    Ok(Report::new(&info, &merged, Duration::from_secs_f64(elapsed)))
+    info.workers = a.workers;
+    info.threads = m.threads;
+    Ok(Report::new(&info, &m.stats, m.elapsed))
 }
 
 fn run_plot(a: PlotArgs) -> Result<(), String> {
@@ -614,7 +600,7 @@ fn run_h3(a: H3Args) -> Result<(), String> {
     let request = load::h3::H3Request::new(&a.method, &authority, &path, &a.headers, a.body.as_deref())?;
     let cfg = load::h3::H3Config {
         addr,
-        server_name: a.server_name.unwrap_or(host),
+        server_name: a.server_name.clone().unwrap_or(host),
         request,
         target: format!("{} {}", a.method, a.url),
         connections: a.connections,
@@ -625,23 +611,28 @@ fn run_h3(a: H3Args) -> Result<(), String> {
         rate: a.rate,
         streams: a.streams,
         timeout: a.timeout,
-        cafile: a.cafile,
+        cafile: a.cafile.clone(),
+        ramp: a.ramp,
     };
     let live = !a.quiet && std::io::stderr().is_terminal();
-    let mut last = (Duration::ZERO, 0u64);
-    let (stats, elapsed, quic) = load::h3::run(cfg.clone(), |t, r, e| {
-        if live {
-            let rps = (r - last.1) as f64 / (t - last.0).as_secs_f64().max(1e-9);
-            last = (t, r);
-            eprint!("\r[{:>5.1}s] {r} responses, {rps:.0} rps, {e} errors   ", t.as_secs_f64());
-            let _ = std::io::stderr().flush();
-        }
-    })
-    .map_err(|e| format!("run: {e}"))?;
+    let mut line = LiveLine::default();
+    let (rep, quic) = if a.workers > 1 {
+        run_h3_workers(&a, &cfg, |t| if live { line.show(t) })?
+    } else {
+        let progress_lines = a.progress_lines;
+        let (stats, elapsed, quic) = load::h3::run(cfg.clone(), |t| {
+            if progress_lines {
+                eprintln!("{}", workers::progress_line(t.responses, t.errors, t.open));
+            } else if live {
+                line.show(t);
+            }
+        })
+        .map_err(|e| format!("run: {e}"))?;
+        (load::h3::report(&cfg, &stats, elapsed), quic)
+    };
     if live {
         eprintln!();
     }
-    let rep = load::h3::report(&cfg, &stats, elapsed);
     // The http report plus the client's QUIC counters.
     let mut doc = serde_json::to_value(&rep).map_err(|e| e.to_string())?;
     doc["quic"] = serde_json::to_value(quic).map_err(|e| e.to_string())?;
@@ -654,9 +645,46 @@ fn run_h3(a: H3Args) -> Result<(), String> {
         }
         None => print!("{}", rep.table()),
     }
-    eprintln!("{}", rep.summary());
-    eprintln!("{}", quic.summary());
+    if !a.progress_lines {
+        eprintln!("{}", rep.summary());
+        eprintln!("{}", quic.summary());
+    }
     Ok(())
+}
+
+/// `h3 --workers K`: as [`run_load_workers`]; the workers' `quic` counters are summed too.
+fn run_h3_workers(a: &H3Args, cfg: &load::h3::H3Config, on_tick: impl FnMut(Tick)) -> Result<(Report, load::h3::QuicCounters), String> {
+    let split = workers::Split { workers: a.workers, connections: a.connections, requests: a.requests, rate: a.rate, ramp: a.ramp };
+    split.check()?;
+    let ws = Workers::spawn(a.workers, |j| {
+        let mut v = vec!["h3".to_string(), a.url.clone(), "-m".into(), a.method.clone(), "--server-name".into(), cfg.server_name.clone()];
+        v.extend(split.args(j));
+        v.extend(["-t".into(), a.threads.to_string(), "-p".into(), a.streams.to_string()]);
+        v.extend(["-d".into(), format!("{}s", a.duration.as_secs_f64()), "--timeout".into(), format!("{}s", a.timeout.as_secs_f64())]);
+        if let Some(b) = &a.body {
+            v.extend(["-b".into(), b.clone()]);
+        }
+        for h in &a.headers {
+            v.extend(["-H".into(), h.clone()]);
+        }
+        if let Some(c) = &a.cafile {
+            v.extend(["--cafile".into(), c.display().to_string()]);
+        }
+        if let Some(c) = &a.cpus {
+            v.extend(["--cpus".into(), c.clone()]);
+        }
+        v
+    })?;
+    let outs = ws.watch(on_tick)?;
+    let m = workers::merge_reports(&outs, 1)?;
+    let mut quic = load::h3::QuicCounters::default();
+    for (j, out) in outs.iter().enumerate() {
+        quic.add(&load::h3::QuicCounters::of_report(out).map_err(|e| format!("worker {j}: {e}"))?);
+    }
+    let mut info = load::h3::run_info(cfg);
+    info.workers = a.workers;
+    info.threads = m.threads;
+    Ok((load::h3::report_of(cfg, &info, &m.stats, m.elapsed), quic))
 }
 
 /// `--workers K`: run K copies of this command, each with its share of the connections and
