@@ -64,6 +64,8 @@ pub struct H3Config {
     /// over all shards), instead of handshaking all before it. In open loop a connection's share
     /// of the rate starts when it opens.
     pub ramp: Option<f64>,
+    /// The client shards' I/O driver.
+    pub driver: shard::Driver,
 }
 
 /// One request, ready to send many times.
@@ -249,7 +251,7 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats, D
         _ => shard::Placement::Unpinned,
     };
     let (c2, p2, b2) = (cfg.clone(), progress.clone(), barrier.clone());
-    let sharded = shard::Builder::new().shards(threads).placement(placement).name("load-h3").start(
+    let sharded = shard::Builder::new().driver(cfg.driver).shards(threads).placement(placement).name("load-h3").start(
         |_ctx| Ok(()),
         move |_state: Rc<()>, ctx: shard::ShardCtx<()>| {
             let (cfg, progress, barrier, tx, client) = (c2.clone(), p2.clone(), b2.clone(), tx.clone(), client.clone());

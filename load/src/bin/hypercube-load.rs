@@ -236,6 +236,37 @@ struct MixArgs {
     load: LoadArgs,
 }
 
+/// A client I/O driver (`shard::Driver`).
+#[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq, Debug)]
+enum ClientDriver {
+    /// io_uring, falling back to epoll if the ring cannot be set up.
+    Auto,
+    /// io_uring or fail.
+    IoUring,
+    /// epoll.
+    Epoll,
+}
+
+impl ClientDriver {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::IoUring => "io-uring",
+            Self::Epoll => "epoll",
+        }
+    }
+}
+
+impl From<ClientDriver> for shard::Driver {
+    fn from(d: ClientDriver) -> Self {
+        match d {
+            ClientDriver::Auto => Self::Auto,
+            ClientDriver::IoUring => Self::IoUring,
+            ClientDriver::Epoll => Self::Epoll,
+        }
+    }
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, PartialEq, Eq)]
 enum PlotKind {
     /// Latency percentile spectrum (x: percentile on a "nines" scale), one line per report.
@@ -322,6 +353,12 @@ struct H3Args {
     /// opens.
     #[arg(long, value_name = "PER_SECOND", value_parser = parse_ramp)]
     ramp: Option<f64>,
+    /// The client shards' I/O driver. epoll by default: an io_uring client against an io_uring
+    /// server (hypercube's default) left both cores ~20% idle with requests in flight (hypercube
+    /// served 112–118k rps /healthz at 80% CPU), while an epoll client drove the same server to
+    /// 147–149k at 97–98% and an epoll server to ~99% (README, HTTP/3 benchmark).
+    #[arg(long, value_enum, default_value = "epoll")]
+    driver: ClientDriver,
     /// Write the JSON report here (`-` for stdout instead of the table).
     #[arg(long)]
     json: Option<String>,
@@ -613,6 +650,7 @@ fn run_h3(a: H3Args) -> Result<(), String> {
         timeout: a.timeout,
         cafile: a.cafile.clone(),
         ramp: a.ramp,
+        driver: a.driver.into(),
     };
     let live = !a.quiet && std::io::stderr().is_terminal();
     let mut line = LiveLine::default();
@@ -659,7 +697,7 @@ fn run_h3_workers(a: &H3Args, cfg: &load::h3::H3Config, on_tick: impl FnMut(Tick
     let ws = Workers::spawn(a.workers, |j| {
         let mut v = vec!["h3".to_string(), a.url.clone(), "-m".into(), a.method.clone(), "--server-name".into(), cfg.server_name.clone()];
         v.extend(split.args(j));
-        v.extend(["-t".into(), a.threads.to_string(), "-p".into(), a.streams.to_string()]);
+        v.extend(["-t".into(), a.threads.to_string(), "-p".into(), a.streams.to_string(), "--driver".into(), a.driver.name().into()]);
         v.extend(["-d".into(), format!("{}s", a.duration.as_secs_f64()), "--timeout".into(), format!("{}s", a.timeout.as_secs_f64())]);
         if let Some(b) = &a.body {
             v.extend(["-b".into(), b.clone()]);
