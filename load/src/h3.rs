@@ -262,32 +262,15 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats, D
         },
     )?;
     barrier.wait();
-    let t0 = Instant::now();
     let mut merged = Stats::default();
     let mut quic = QuicCounters::default();
     let mut elapsed = Duration::ZERO;
-    let mut got = 0;
-    while got < threads {
-        match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok((s, d, q)) => {
-                merged.merge(&s);
-                quic.add(&q);
-                elapsed = elapsed.max(d);
-                got += 1;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let responses = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
-                let errors = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
-                let open = progress.iter().map(|p| p.open.load(Ordering::Relaxed)).sum::<i64>().max(0) as u64;
-                on_tick(Tick { elapsed: t0.elapsed(), responses, errors, open });
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    sharded.join();
-    if got < threads {
-        return Err(io::Error::other("a client shard died before reporting"));
-    }
+    let t0 = Instant::now();
+    crate::http::gather(sharded, &rx, || on_tick(Tick::of(&progress, t0.elapsed())), |(s, d, q)| {
+        merged.merge(&s);
+        quic.add(&q);
+        elapsed = elapsed.max(d);
+    })?;
     Ok((merged, elapsed, quic))
 }
 

@@ -72,6 +72,39 @@ pub struct Tick {
     pub open: u64,
 }
 
+impl Tick {
+    /// The sum of every shard's counters, `elapsed` after the clock started.
+    pub fn of(progress: &[Progress], elapsed: Duration) -> Self {
+        let responses = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
+        let errors = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
+        let open = progress.iter().map(|p| p.open.load(Ordering::Relaxed)).sum::<i64>().max(0) as u64;
+        Self { elapsed, responses, errors, open }
+    }
+}
+
+/// Receive each client shard's result (`each`), calling `idle` about once a second meanwhile (the
+/// live line); then join the shards. Fails when a shard ended without sending its result. Used by
+/// every scenario that sends one result per client shard (`http`/`mix`, `ws`, `h3`).
+pub(crate) fn gather<S: 'static, T>(sharded: shard::Sharded<S>, rx: &mpsc::Receiver<T>, mut idle: impl FnMut(), mut each: impl FnMut(T)) -> io::Result<()> {
+    let threads = sharded.len();
+    let mut got = 0;
+    while got < threads {
+        match rx.recv_timeout(Duration::from_secs(1)) {
+            Ok(v) => {
+                each(v);
+                got += 1;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => idle(),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    sharded.join();
+    if got < threads {
+        return Err(io::Error::other("a client shard died before reporting"));
+    }
+    Ok(())
+}
+
 /// Run the scenario; `on_tick` is called about once a second from the calling thread. Returns the
 /// merged statistics and the measured duration.
 pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats, Duration)> {
@@ -100,30 +133,13 @@ pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats,
     )?;
     // Every shard has connected: the clock starts for all at once.
     barrier.wait();
-    let t0 = Instant::now();
     let mut merged = Stats::for_templates(cfg.request.entries.len());
     let mut elapsed = Duration::ZERO;
-    let mut got = 0;
-    while got < threads {
-        match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok((s, d)) => {
-                merged.merge(&s);
-                elapsed = elapsed.max(d);
-                got += 1;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let responses = progress.iter().map(|p| p.responses.load(Ordering::Relaxed)).sum();
-                let errors = progress.iter().map(|p| p.errors.load(Ordering::Relaxed)).sum();
-                let open = progress.iter().map(|p| p.open.load(Ordering::Relaxed)).sum::<i64>().max(0) as u64;
-                on_tick(Tick { elapsed: t0.elapsed(), responses, errors, open });
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    sharded.join();
-    if got < threads {
-        return Err(io::Error::other("a client shard died before reporting"));
-    }
+    let t0 = Instant::now();
+    gather(sharded, &rx, || on_tick(Tick::of(&progress, t0.elapsed())), |(s, d)| {
+        merged.merge(&s);
+        elapsed = elapsed.max(d);
+    })?;
     Ok((merged, elapsed))
 }
 

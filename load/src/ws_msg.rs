@@ -349,22 +349,10 @@ pub fn run(cfg: WsConfig, mut on_tick: impl FnMut(Duration, u64, u64, u64)) -> i
     let ramp = t0 - t_ramp;
     let mut merged = WsStats::default();
     let mut elapsed = Duration::ZERO;
-    let mut got = 0;
-    while got < threads {
-        match rx.recv_timeout(Duration::from_secs(1)) {
-            Ok((s, d)) => {
-                merged.merge(&s);
-                elapsed = elapsed.max(d);
-                got += 1;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => tick(&mut on_tick, t0.elapsed()),
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-    }
-    sharded.join();
-    if got < threads {
-        return Err(io::Error::other("a client shard died before reporting"));
-    }
+    crate::http::gather(sharded, &rx, || tick(&mut on_tick, t0.elapsed()), |(s, d)| {
+        merged.merge(&s);
+        elapsed = elapsed.max(d);
+    })?;
     Ok(WsRun { stats: merged, elapsed, ramp })
 }
 

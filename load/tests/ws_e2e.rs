@@ -4,16 +4,16 @@
 //! own frame decoder (not the harness's, so a shared bug cannot cancel out). It also sends a
 //! ping before every 5th echo and splits every 7th echo in two fragments, so the client's pong
 //! and reassembly paths run too. Why not only the real server: `hypercube` is another crate's
-//! binary that `cargo test -p load` does not build; the last test does use it, found like
-//! `e2e.rs` finds it, to check `/v1/ws` chart requests matched by id.
+//! binary that `cargo test -p load` does not build; the last test does use it, started by
+//! `tests/common` as `e2e.rs` does, to check `/v1/ws` chart requests matched by id.
 //!
 //! Counts and kinds are asserted, never timings (the ramp's lower bound is the schedule's).
+mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 /// How the echo server answers.
 #[derive(Clone, Copy)]
@@ -237,54 +237,10 @@ fn ramp_paces_connections() {
 }
 
 /// A running `hypercube`, killed on drop (also when an assertion fails).
-struct Hypercube(Child, SocketAddr);
-
-impl Drop for Hypercube {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// The `hypercube` binary: $HYPERCUBE_BIN, else in this test's target dir (as in `e2e.rs`).
-fn hypercube() -> Hypercube {
-    let bin = std::env::var_os("HYPERCUBE_BIN").map(std::path::PathBuf::from).unwrap_or_else(|| {
-        let exe = std::env::current_exe().unwrap();
-        let profile = exe.parent().and_then(|d| d.parent()).unwrap().to_path_buf();
-        let target = profile.parent().unwrap().to_path_buf();
-        [profile.join("hypercube"), target.join("debug/hypercube"), target.join("release/hypercube")]
-            .into_iter()
-            .find(|b| b.exists())
-            .unwrap_or_else(|| panic!("no hypercube binary under {}: `cargo build -p server --bin hypercube` or set HYPERCUBE_BIN", target.display()))
-    });
-    #[allow(clippy::zombie_processes)] // killed and waited for in Drop
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--shards", "1", "--log-format", "json", "--log", "info"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn hypercube");
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let line = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())).expect("hypercube did not start");
-        if line.contains("\"listening\"") {
-            let i = line.find("\"addr\":\"").expect("addr") + 8;
-            return Hypercube(child, line[i..].split('"').next().unwrap().parse().unwrap());
-        }
-    }
-}
-
 #[test]
 fn real_server_charts_by_id_and_echo() {
-    let server = hypercube();
-    let addr = server.1;
+    let server = common::Server::start();
+    let addr = server.addr;
     let body = r#"{"id":{{id}},"type":"chart","datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{gender}}"}"#;
     let v = load(&["ws", &format!("ws://{addr}/v1/ws"), "-b", body, "-c", "4", "-p", "2", "-n", "200", "-d", "20s", "-q", "--json", "-"]);
     assert_eq!((v["expect"].as_str(), v["responses"].as_u64(), v["errors_total"].as_u64()), (Some("id"), Some(200), Some(0)), "{v}");
