@@ -19,11 +19,13 @@
 //! - [`listener`]: SO_REUSEPORT TCP/UDP sockets, one per shard, with SO_INCOMING_CPU.
 //! - [`routing`]: pure key → shard functions.
 //! - [`cpus`]: the CPUs this process may run on.
+//! - [`duration`]: the one duration grammar of flags and files (`250ms`, `10s`, `2m`).
 //! - [`guard`]: catch a task's panic so it cannot end the shard thread.
 //! - `quic` (feature `quic`): quinn's `Runtime` on monoio, so a quinn endpoint runs on a shard.
 
 pub mod builder;
 pub mod cpus;
+pub mod duration;
 pub mod guard;
 pub mod listener;
 pub mod mailbox;
