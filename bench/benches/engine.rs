@@ -109,7 +109,9 @@ fn baseline() {
                 println!("baseline output not understood: {text}");
             }
         }
-        Ok(o) => println!("baseline skipped (run `npm install` in {dir}): {}", String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("")),
+        Ok(o) => {
+            println!("baseline skipped (run `npm install` in {dir}): {}", String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or(""))
+        }
         Err(e) => println!("baseline skipped: node not runnable: {e}"),
     }
 }

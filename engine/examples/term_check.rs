@@ -1,7 +1,11 @@
 //! Prints every term of the table as `year,k,jde_tt,unix_ms_ut` for external comparison (e.g.
 //! against JPL DE421 with `engine/tools/de421_check.py`):
 //! `cargo run --release -p engine --example term_check > terms.csv`.
-use engine::astro::{compute_term_ms, solve_longitude_tt, term_longitude, JD_UNIX_EPOCH, terms::{FIRST_YEAR, LAST_YEAR}};
+use engine::astro::{
+    compute_term_ms, solve_longitude_tt, term_longitude,
+    terms::{FIRST_YEAR, LAST_YEAR},
+    JD_UNIX_EPOCH,
+};
 
 fn main() {
     println!("year,k,jde_tt,unix_ms_ut");

@@ -66,13 +66,7 @@ impl PillarBatch {
 
     /// The kernel's output view of this batch.
     pub fn outputs(&mut self) -> Outputs<'_> {
-        Outputs {
-            year: &mut self.year,
-            month: &mut self.month,
-            day: &mut self.day,
-            hour: &mut self.hour,
-            day23: &mut self.day23,
-        }
+        Outputs { year: &mut self.year, month: &mut self.month, day: &mut self.day, hour: &mut self.hour, day23: &mut self.day23 }
     }
 
     /// Pillars of every item with the [active](arch::active) kernel, after checking the domain.
@@ -155,12 +149,7 @@ pub fn clock_shift(utc_s: i64, offset_s: i32, lon: Option<f64>, solar_time: Sola
 ///
 /// # Panics
 /// If the slices' lengths differ.
-pub fn clock_shifts(
-    utc_s: &[i64],
-    offset_s: &[i32],
-    lon: Option<&[f64]>,
-    solar_time: SolarTime,
-) -> Result<Vec<i32>, (usize, EngineError)> {
+pub fn clock_shifts(utc_s: &[i64], offset_s: &[i32], lon: Option<&[f64]>, solar_time: SolarTime) -> Result<Vec<i32>, (usize, EngineError)> {
     assert_eq!(utc_s.len(), offset_s.len(), "clock_shifts: utc_s and offset_s lengths differ");
     if let Some(l) = lon {
         assert_eq!(l.len(), utc_s.len(), "clock_shifts: lon length differs");
@@ -172,9 +161,7 @@ pub fn clock_shifts(
         }
         return Ok(offset_s.iter().map(|&o| o * 1000).collect());
     }
-    (0..utc_s.len())
-        .map(|i| clock_shift(utc_s[i], offset_s[i], lon.map(|l| l[i]), solar_time).map_err(|e| (i, e)))
-        .collect()
+    (0..utc_s.len()).map(|i| clock_shift(utc_s[i], offset_s[i], lon.map(|l| l[i]), solar_time).map_err(|e| (i, e))).collect()
 }
 
 /// [`crate::four_pillars`] of every input: the scalar resolve pre-pass, then one kernel call

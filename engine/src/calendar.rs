@@ -86,8 +86,7 @@ impl DateTime {
     #[must_use]
     pub fn as_ms(&self) -> i64 {
         days_from_civil(self.year, self.month, self.day) * MS_PER_DAY
-            + (i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second))
-                * 1000
+            + (i64::from(self.hour) * 3600 + i64::from(self.minute) * 60 + i64::from(self.second)) * 1000
     }
 
     /// The wall clock of `ms` (floored to the second).
@@ -97,14 +96,7 @@ impl DateTime {
         let days = ms.div_euclid(MS_PER_DAY);
         let secs = ms.rem_euclid(MS_PER_DAY) / 1000;
         let (year, month, day) = civil_from_days(days);
-        Self {
-            year,
-            month,
-            day,
-            hour: (secs / 3600) as u8,
-            minute: (secs / 60 % 60) as u8,
-            second: (secs % 60) as u8,
-        }
+        Self { year, month, day, hour: (secs / 3600) as u8, minute: (secs / 60 % 60) as u8, second: (secs % 60) as u8 }
     }
 
     /// Julian Day Number of the date part.
@@ -122,14 +114,9 @@ impl serde::Serialize for DateTime {
 
 impl std::fmt::Display for DateTime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
+        write!(f, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", self.year, self.month, self.day, self.hour, self.minute, self.second)
     }
 }
-
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` or the same with a space for `T`. Fields are
 /// parsed, not range-checked (see [`DateTime::is_valid`]).

@@ -17,7 +17,8 @@ use crate::lunar::{lunar_to_solar, solar_to_lunar, LunarDate};
 use crate::pillars::four_pillars;
 
 /// Output header of [`Mode::Pillars`].
-pub const PILLARS_HEADER: &str = "local_datetime,utc_offset_min,year_gz,month_gz,day_gz,hour_gz,day_gz_zi23,day_gz_lmt,hour_gz_lmt,day_gz_ast,hour_gz_ast";
+pub const PILLARS_HEADER: &str =
+    "local_datetime,utc_offset_min,year_gz,month_gz,day_gz,hour_gz,day_gz_zi23,day_gz_lmt,hour_gz_lmt,day_gz_ast,hour_gz_ast";
 /// Output header of [`Mode::Full`] (the columns of public-charts.csv).
 pub const FULL_HEADER: &str = "local_datetime,gender,pillars,stem_ten_gods,branch_main_ten_gods,hidden_stems,hidden_ten_gods,life_stages,nayin,void_day,luck_forward,luck_start,luck_start_solar,luck_pillars";
 /// Output header of both lunar modes.
@@ -80,9 +81,7 @@ const fn wanted(mode: Mode) -> &'static [(&'static str, bool)] {
         Mode::Pillars => &[("local_datetime", true), ("utc_offset_min", true), ("longitude_deg", false)],
         Mode::Full => &[("local_datetime", true), ("gender", true), ("utc_offset_min", false)],
         Mode::Lunar => &[("solar_date", true)],
-        Mode::LunarToSolar => &[
-            ("kr_lunar_year", true), ("kr_lunar_month", true), ("kr_lunar_day", true), ("kr_leap", true),
-        ],
+        Mode::LunarToSolar => &[("kr_lunar_year", true), ("kr_lunar_month", true), ("kr_lunar_day", true), ("kr_leap", true)],
     }
 }
 
@@ -130,9 +129,8 @@ impl CsvJob {
             .enumerate()
             .map(|(i, &(_, line))| {
                 let fields = split_line(line);
-                let get = |c: usize| -> Option<&str> {
-                    self.cols[c].and_then(|p| fields.get(p)).map(|s| s.trim()).filter(|s| !s.is_empty())
-                };
+                let get =
+                    |c: usize| -> Option<&str> { self.cols[c].and_then(|p| fields.get(p)).map(|s| s.trim()).filter(|s| !s.is_empty()) };
                 let need = |c: usize| get(c).ok_or_else(|| err(i, format!("missing {}", wanted(self.mode)[c].0)));
                 let (dt, off) = (need(0)?, need(1)?);
                 let input = birth(dt, off, get(2)).map_err(|m| err(i, m))?;
@@ -140,14 +138,20 @@ impl CsvJob {
             })
             .collect();
         let placeholder = BirthInput {
-            year: 2000, month: 1, day: 1, hour: 0, minute: 0, second: 0,
-            time: TimeBasis::Offset(0), longitude: Some(0.0), calendar: Calendar::Solar, gender: None,
+            year: 2000,
+            month: 1,
+            day: 1,
+            hour: 0,
+            minute: 0,
+            second: 0,
+            time: TimeBasis::Offset(0),
+            longitude: Some(0.0),
+            calendar: Calendar::Solar,
+            gender: None,
         };
         let inputs: Vec<BirthInput> = parsed.iter().map(|p| p.as_ref().map_or(placeholder, |(_, _, b)| *b)).collect();
         let kernel = crate::arch::active();
-        let run = |solar_time| {
-            crate::batch::pillar_batch_with(kernel, &inputs, &Options { solar_time, ..Options::default() })
-        };
+        let run = |solar_time| crate::batch::pillar_batch_with(kernel, &inputs, &Options { solar_time, ..Options::default() });
         let civil = run(SolarTime::Civil);
         let any_lon = inputs.iter().any(|b| b.longitude.is_some());
         let (lmt, ast) = if any_lon { (Some(run(SolarTime::LocalMean)), Some(run(SolarTime::Apparent))) } else { (None, None) };
@@ -192,9 +196,7 @@ impl CsvJob {
     /// The line is malformed or its input is rejected by the engine; the message says why.
     pub fn row(&self, line: &str, line_no: usize) -> Result<String, CsvError> {
         let fields = split_line(line);
-        let get = |i: usize| -> Option<&str> {
-            self.cols[i].and_then(|p| fields.get(p)).map(|s| s.trim()).filter(|s| !s.is_empty())
-        };
+        let get = |i: usize| -> Option<&str> { self.cols[i].and_then(|p| fields.get(p)).map(|s| s.trim()).filter(|s| !s.is_empty()) };
         let err = |message: String| CsvError { line: line_no, message };
         let need = |i: usize| get(i).ok_or_else(|| err(format!("missing {}", wanted(self.mode)[i].0)));
         match self.mode {
@@ -209,17 +211,13 @@ impl CsvJob {
 fn birth(dt: &str, offset: &str, lon: Option<&str>) -> Result<BirthInput, String> {
     let t = parse_datetime(dt).ok_or_else(|| format!("bad local_datetime {dt:?} (want YYYY-MM-DDTHH:MM:SS)"))?;
     let off: i32 = offset.parse().map_err(|_| format!("bad utc_offset_min {offset:?}"))?;
-    let longitude = lon
-        .map(|l| l.parse::<f64>().map_err(|_| format!("bad longitude_deg {l:?}")))
-        .transpose()?;
+    let longitude = lon.map(|l| l.parse::<f64>().map_err(|_| format!("bad longitude_deg {l:?}"))).transpose()?;
     Ok(BirthInput { longitude, ..BirthInput::solar(t, TimeBasis::Offset(off)) })
 }
 
 fn pillars_row(dt: &str, offset: &str, lon: Option<&str>) -> Result<String, String> {
     let input = birth(dt, offset, lon)?;
-    let run = |zi, solar_time| {
-        four_pillars(&input, &Options { zi, solar_time, ..Options::default() }).map_err(|e| e.to_string())
-    };
+    let run = |zi, solar_time| four_pillars(&input, &Options { zi, solar_time, ..Options::default() }).map_err(|e| e.to_string());
     let civil = run(ZiConvention::Split, SolarTime::Civil)?;
     let zi23 = run(ZiConvention::DayChangesAt23, SolarTime::Civil)?;
     let mut out = format!(
@@ -249,12 +247,8 @@ fn full_row(dt: &str, gender: &str, offset: &str) -> Result<String, String> {
     let per_pillar = |f: &dyn Fn(&Pillar) -> String| c.pillars.iter().map(f).collect::<Vec<_>>().join("|");
     let spaced = |v: Vec<&str>| v.join(" ");
     let s = &luck.start;
-    let luck_pillars: Vec<String> = luck
-        .pillars
-        .iter()
-        .take(8)
-        .map(|p| format!("{}:{}:{}", p.ganzhi.hanja(), p.start_year, p.start_age))
-        .collect();
+    let luck_pillars: Vec<String> =
+        luck.pillars.iter().take(8).map(|p| format!("{}:{}:{}", p.ganzhi.hanja(), p.start_year, p.start_age)).collect();
     Ok([
         dt.to_owned(),
         if g == Gender::Male { "1" } else { "0" }.to_owned(),

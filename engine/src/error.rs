@@ -51,10 +51,7 @@ impl EngineError {
     #[must_use]
     pub fn field(&self) -> &'static str {
         match self {
-            Self::InvalidDateTime(_)
-            | Self::OutOfRange(_)
-            | Self::NonexistentLocalTime(..)
-            | Self::AmbiguousLocalTime(..) => "datetime",
+            Self::InvalidDateTime(_) | Self::OutOfRange(_) | Self::NonexistentLocalTime(..) | Self::AmbiguousLocalTime(..) => "datetime",
             Self::InvalidOffset(_) => "offset",
             Self::UnknownZone(_) => "zone",
             Self::InvalidLongitude(_) => "lon",

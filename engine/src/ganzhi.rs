@@ -5,21 +5,32 @@ use serde::Serialize;
 
 /// The ten heavenly stems, index 0 = 甲.
 pub const STEMS: [Name; 10] = [
-    Name { hanja: "甲", hangul: "갑" }, Name { hanja: "乙", hangul: "을" },
-    Name { hanja: "丙", hangul: "병" }, Name { hanja: "丁", hangul: "정" },
-    Name { hanja: "戊", hangul: "무" }, Name { hanja: "己", hangul: "기" },
-    Name { hanja: "庚", hangul: "경" }, Name { hanja: "辛", hangul: "신" },
-    Name { hanja: "壬", hangul: "임" }, Name { hanja: "癸", hangul: "계" },
+    Name { hanja: "甲", hangul: "갑" },
+    Name { hanja: "乙", hangul: "을" },
+    Name { hanja: "丙", hangul: "병" },
+    Name { hanja: "丁", hangul: "정" },
+    Name { hanja: "戊", hangul: "무" },
+    Name { hanja: "己", hangul: "기" },
+    Name { hanja: "庚", hangul: "경" },
+    Name { hanja: "辛", hangul: "신" },
+    Name { hanja: "壬", hangul: "임" },
+    Name { hanja: "癸", hangul: "계" },
 ];
 
 /// The twelve earthly branches, index 0 = 子.
 pub const BRANCHES: [Name; 12] = [
-    Name { hanja: "子", hangul: "자" }, Name { hanja: "丑", hangul: "축" },
-    Name { hanja: "寅", hangul: "인" }, Name { hanja: "卯", hangul: "묘" },
-    Name { hanja: "辰", hangul: "진" }, Name { hanja: "巳", hangul: "사" },
-    Name { hanja: "午", hangul: "오" }, Name { hanja: "未", hangul: "미" },
-    Name { hanja: "申", hangul: "신" }, Name { hanja: "酉", hangul: "유" },
-    Name { hanja: "戌", hangul: "술" }, Name { hanja: "亥", hangul: "해" },
+    Name { hanja: "子", hangul: "자" },
+    Name { hanja: "丑", hangul: "축" },
+    Name { hanja: "寅", hangul: "인" },
+    Name { hanja: "卯", hangul: "묘" },
+    Name { hanja: "辰", hangul: "진" },
+    Name { hanja: "巳", hangul: "사" },
+    Name { hanja: "午", hangul: "오" },
+    Name { hanja: "未", hangul: "미" },
+    Name { hanja: "申", hangul: "신" },
+    Name { hanja: "酉", hangul: "유" },
+    Name { hanja: "戌", hangul: "술" },
+    Name { hanja: "亥", hangul: "해" },
 ];
 
 /// The five elements in generating order (木 → 火 → 土 → 金 → 水 → 木). Serializes as
@@ -52,8 +63,10 @@ impl Element {
     #[must_use]
     pub fn name(self) -> Name {
         [
-            Name { hanja: "木", hangul: "목" }, Name { hanja: "火", hangul: "화" },
-            Name { hanja: "土", hangul: "토" }, Name { hanja: "金", hangul: "금" },
+            Name { hanja: "木", hangul: "목" },
+            Name { hanja: "火", hangul: "화" },
+            Name { hanja: "土", hangul: "토" },
+            Name { hanja: "金", hangul: "금" },
             Name { hanja: "水", hangul: "수" },
         ][self as usize]
     }

@@ -50,9 +50,7 @@ pub fn check_longitude(lon: Option<f64>, required: bool) -> Result<Option<f64>, 
     match lon {
         Some(l) if l.is_finite() && (-180.0..=180.0).contains(&l) => Ok(Some(l)),
         Some(l) => Err(EngineError::InvalidLongitude(format!("{l} is outside -180..=180"))),
-        None if required => Err(EngineError::InvalidLongitude(
-            "is required for local_mean / apparent solar time".to_owned(),
-        )),
+        None if required => Err(EngineError::InvalidLongitude("is required for local_mean / apparent solar time".to_owned())),
         None => Ok(None),
     }
 }
@@ -64,9 +62,7 @@ pub fn check_longitude(lon: Option<f64>, required: bool) -> Result<Option<f64>, 
 pub fn civil_wall_clock(input: &BirthInput) -> Result<DateTime, EngineError> {
     let (year, month, day) = match input.calendar {
         Calendar::Solar => (input.year, input.month, input.day),
-        Calendar::Lunar { leap } => {
-            lunar_to_solar(LunarDate { year: input.year, month: input.month, day: input.day, leap })?
-        }
+        Calendar::Lunar { leap } => lunar_to_solar(LunarDate { year: input.year, month: input.month, day: input.day, leap })?,
     };
     let local = DateTime { year, month, day, hour: input.hour, minute: input.minute, second: input.second };
     if !local.is_valid() {
@@ -89,9 +85,7 @@ pub fn resolve(input: &BirthInput, opts: &Options) -> Result<Resolved, EngineErr
     let local = civil_wall_clock(input)?;
     let lon = check_longitude(input.longitude, opts.solar_time != SolarTime::Civil)?;
     let (utc_ms, offset_s) = match input.time {
-        TimeBasis::Offset(min) if (-1080..=1080).contains(&min) => {
-            (local.as_ms() - i64::from(min) * 60_000, min * 60)
-        }
+        TimeBasis::Offset(min) if (-1080..=1080).contains(&min) => (local.as_ms() - i64::from(min) * 60_000, min * 60),
         TimeBasis::Offset(min) => return Err(EngineError::InvalidOffset(min)),
         TimeBasis::Zone(z) => z.resolve(&local, opts.transition)?,
     };
@@ -126,9 +120,8 @@ pub fn ast_ms(utc_ms: i64, lon: f64, eot_min: f64) -> i64 {
 /// # Errors
 /// [`EngineError::OutOfRange`] outside the solar-term table.
 pub fn year_month(utc_ms: i64) -> Result<(GanZhi, GanZhi), EngineError> {
-    let jie = terms::jie_at_or_before(utc_ms).ok_or_else(|| {
-        EngineError::OutOfRange(format!("{} UTC is outside the solar-term table", DateTime::from_ms(utc_ms)))
-    })?;
+    let jie = terms::jie_at_or_before(utc_ms)
+        .ok_or_else(|| EngineError::OutOfRange(format!("{} UTC is outside the solar-term table", DateTime::from_ms(utc_ms))))?;
     // 小寒 (k = 0) still belongs to the previous 立春 year.
     let year = if jie.k == 0 { jie.year - 1 } else { jie.year };
     let y = year_ganzhi(year);

@@ -5,8 +5,16 @@ use engine::{BirthInput, Calendar, Chart, EngineError, Gender, Options, SolarTim
 
 fn input() -> BirthInput {
     BirthInput {
-        year: 1990, month: 5, day: 15, hour: 14, minute: 30, second: 0,
-        time: TimeBasis::Offset(540), longitude: None, calendar: Calendar::Solar, gender: Some(Gender::Male),
+        year: 1990,
+        month: 5,
+        day: 15,
+        hour: 14,
+        minute: 30,
+        second: 0,
+        time: TimeBasis::Offset(540),
+        longitude: None,
+        calendar: Calendar::Solar,
+        gender: Some(Gender::Male),
     }
 }
 

@@ -34,7 +34,8 @@ fn random_items(n: usize, seed: u64) -> (Vec<i64>, Vec<i32>) {
     for _ in 0..n {
         u.push(r.range(Y1900 - 64_800, Y2100_END + 64_800));
         // Mostly whole-minute offsets ±18 h, some arbitrary ms shifts (local-mean / apparent).
-        let shift = if r.next().is_multiple_of(4) { r.range(-19 * 3_600_000 + 1, 19 * 3_600_000 - 1) } else { r.range(-1080, 1080) * 60_000 };
+        let shift =
+            if r.next().is_multiple_of(4) { r.range(-19 * 3_600_000 + 1, 19 * 3_600_000 - 1) } else { r.range(-1080, 1080) * 60_000 };
         s.push(i32::try_from(shift).unwrap());
     }
     (u, s)
@@ -70,7 +71,14 @@ fn edge_items() -> (Vec<i64>, Vec<i32>) {
             s.push(i32::try_from(off_ms).unwrap());
         }
     }
-    for (x, sh) in [(MIN_UTC_S, 0), (MIN_UTC_S + 1, 19 * 3_600_000), (MAX_UTC_S, 0), (MAX_UTC_S - 1, -19 * 3_600_000), (Y1900 - 64_800, 64_800_000), (Y2100_END + 64_800, -64_800_000)] {
+    for (x, sh) in [
+        (MIN_UTC_S, 0),
+        (MIN_UTC_S + 1, 19 * 3_600_000),
+        (MAX_UTC_S, 0),
+        (MAX_UTC_S - 1, -19 * 3_600_000),
+        (Y1900 - 64_800, 64_800_000),
+        (Y2100_END + 64_800, -64_800_000),
+    ] {
         u.push(x);
         s.push(sh);
     }
@@ -187,7 +195,9 @@ fn scalar_kernel_equals_four_pillars() {
     let k = arch::active();
     for zi in [ZiConvention::Split, ZiConvention::DayChangesAt23, ZiConvention::Midnight] {
         let opts = Options { zi, ..Options::default() };
-        for (kk, got) in [(Kernel::scalar(), four_pillars_batch_with(Kernel::scalar(), &inputs, &opts)), (k, four_pillars_batch_with(k, &inputs, &opts))] {
+        for (kk, got) in
+            [(Kernel::scalar(), four_pillars_batch_with(Kernel::scalar(), &inputs, &opts)), (k, four_pillars_batch_with(k, &inputs, &opts))]
+        {
             for (i, g) in got.iter().enumerate() {
                 let want = engine::four_pillars(&inputs[i], &opts);
                 assert_eq!(g, &want, "{} {zi:?} input {:?}", kk.name(), inputs[i]);
@@ -213,7 +223,11 @@ fn batch_api_equals_four_pillars_with_every_option() {
             hour: u8::try_from(r.range(0, 23)).unwrap(),
             minute: u8::try_from(r.range(0, 59)).unwrap(),
             second: u8::try_from(r.range(0, 59)).unwrap(),
-            time: if r.next().is_multiple_of(2) { TimeBasis::Zone(Zone::AsiaSeoul) } else { TimeBasis::Offset(i32::try_from(r.range(-1100, 1100)).unwrap()) },
+            time: if r.next().is_multiple_of(2) {
+                TimeBasis::Zone(Zone::AsiaSeoul)
+            } else {
+                TimeBasis::Offset(i32::try_from(r.range(-1100, 1100)).unwrap())
+            },
             longitude: match r.next() % 4 {
                 0 => None,
                 1 => Some(200.0),
@@ -245,8 +259,16 @@ fn ten_gods_and_elements_match_the_chart() {
         let t = r.range(Y1900 + 86_400, Y2100_END - 86_400);
         let local = DateTime::from_ms(t * 1000 + 9 * 3_600_000);
         inputs.push(BirthInput {
-            year: local.year, month: local.month, day: local.day, hour: local.hour, minute: local.minute,
-            second: local.second, time: TimeBasis::Offset(540), longitude: None, calendar: Calendar::Solar, gender: None,
+            year: local.year,
+            month: local.month,
+            day: local.day,
+            hour: local.hour,
+            minute: local.minute,
+            second: local.second,
+            time: TimeBasis::Offset(540),
+            longitude: None,
+            calendar: Calendar::Solar,
+            gender: None,
         });
     }
     let opts = Options::default();

@@ -14,8 +14,16 @@ fn brute(scan: &Scan, keep: impl Fn(&engine::FourPillars) -> bool) -> Vec<Run> {
         };
         let l = DateTime::from_ms(t * 1000 + i64::from(off) * 1000);
         let input = BirthInput {
-            year: l.year, month: l.month, day: l.day, hour: l.hour, minute: l.minute, second: l.second,
-            time, longitude: None, calendar: Calendar::Solar, gender: None,
+            year: l.year,
+            month: l.month,
+            day: l.day,
+            hour: l.hour,
+            minute: l.minute,
+            second: l.second,
+            time,
+            longitude: None,
+            calendar: Calendar::Solar,
+            gender: None,
         };
         let opts = Options { zi: scan.zi, transition: engine::TransitionPolicy::Later, ..Options::default() };
         let fp = engine::four_pillars(&input, &opts).unwrap();

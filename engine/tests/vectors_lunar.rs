@@ -12,10 +12,8 @@ fn public_lunar_korean_columns_both_directions() {
     let to_solar = CsvJob::new(Mode::LunarToSolar, &t.lines[0]).expect("header");
     let (mut cn_differs, mut failures) = (0, Vec::new());
     for (i, row) in t.rows.iter().enumerate() {
-        let want = format!(
-            "{},{},{},{},{}",
-            row["solar_date"], row["kr_lunar_year"], row["kr_lunar_month"], row["kr_lunar_day"], row["kr_leap"]
-        );
+        let want =
+            format!("{},{},{},{},{}", row["solar_date"], row["kr_lunar_year"], row["kr_lunar_month"], row["kr_lunar_day"], row["kr_leap"]);
         let got = to_lunar.row(&t.lines[i + 1], i + 2).unwrap_or_else(|e| panic!("{e}"));
         let back = to_solar.row(&t.lines[i + 1], i + 2).unwrap_or_else(|e| panic!("{e}"));
         if got != want || back != want {

@@ -7,9 +7,8 @@ mod common;
 
 use engine::csv::{CsvJob, Mode};
 
-const COLS: [&str; 9] = [
-    "year_gz", "month_gz", "day_gz", "hour_gz", "day_gz_zi23", "day_gz_lmt", "hour_gz_lmt", "day_gz_ast", "hour_gz_ast",
-];
+const COLS: [&str; 9] =
+    ["year_gz", "month_gz", "day_gz", "hour_gz", "day_gz_zi23", "day_gz_lmt", "hour_gz_lmt", "day_gz_ast", "hour_gz_ast"];
 
 fn check_file(name: &str) -> usize {
     let t = common::load(name);

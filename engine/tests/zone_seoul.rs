@@ -71,8 +71,16 @@ fn seoul_transitions_are_exact() {
 #[test]
 fn chart_by_zone_equals_chart_by_offset() {
     let by = |time| BirthInput {
-        year: 1988, month: 7, day: 1, hour: 23, minute: 30, second: 0, time, longitude: None,
-        calendar: Calendar::Solar, gender: None,
+        year: 1988,
+        month: 7,
+        day: 1,
+        hour: 23,
+        minute: 30,
+        second: 0,
+        time,
+        longitude: None,
+        calendar: Calendar::Solar,
+        gender: None,
     };
     let o = Options::default();
     let z = engine::four_pillars(&by(TimeBasis::Zone(Zone::AsiaSeoul)), &o).unwrap();

@@ -213,7 +213,9 @@ mod tests {
                 let ok = t == "balance"
                     || t == "luck"
                     || t == "luck:year"
-                    || t.strip_prefix("luck:god:").or_else(|| t.strip_prefix("god:")).is_some_and(|g| crate::rank::TEN_GOD_KEYS.contains(&g))
+                    || t.strip_prefix("luck:god:")
+                        .or_else(|| t.strip_prefix("god:"))
+                        .is_some_and(|g| crate::rank::TEN_GOD_KEYS.contains(&g))
                     || t.strip_prefix("domain:").is_some_and(|d| crate::rank::DOMAINS.contains(&d))
                     || t.strip_prefix("element:").is_some_and(|e| {
                         e.split_once(':').is_some_and(|(el, s)| crate::rank::ELEMENT_KEYS.contains(&el) && (s == "strong" || s == "weak"))

@@ -13,12 +13,28 @@ use serde::Serialize;
 
 /// Tag keys of the ten gods, in the engine's order (0 = 比肩 … 9 = 正印).
 pub const TEN_GOD_KEYS: [&str; 10] = [
-    "companion", "rob_wealth", "eating_god", "hurting_officer", "indirect_wealth",
-    "direct_wealth", "seven_killings", "direct_officer", "indirect_resource", "direct_resource",
+    "companion",
+    "rob_wealth",
+    "eating_god",
+    "hurting_officer",
+    "indirect_wealth",
+    "direct_wealth",
+    "seven_killings",
+    "direct_officer",
+    "indirect_resource",
+    "direct_resource",
 ];
 const TEN_GOD_EN: [&str; 10] = [
-    "Companion", "Rob Wealth", "Eating God", "Hurting Officer", "Indirect Wealth",
-    "Direct Wealth", "Seven Killings", "Direct Officer", "Indirect Resource", "Direct Resource",
+    "Companion",
+    "Rob Wealth",
+    "Eating God",
+    "Hurting Officer",
+    "Indirect Wealth",
+    "Direct Wealth",
+    "Seven Killings",
+    "Direct Officer",
+    "Indirect Resource",
+    "Direct Resource",
 ];
 /// Element keys in the engine's order.
 pub const ELEMENT_KEYS: [&str; 5] = ["wood", "fire", "earth", "metal", "water"];
@@ -26,24 +42,186 @@ pub const ELEMENT_KEYS: [&str; 5] = ["wood", "fire", "earth", "metal", "water"];
 pub const DOMAINS: [&str; 5] = ["career", "wealth", "relationships", "health", "study"];
 
 const DOMAIN_WORDS: [(&str, &[&str]); 5] = [
-    ("career", &["career", "job", "work", "boss", "promotion", "company", "business", "profession", "employ",
-        "직업", "직장", "일자리", "회사", "승진", "이직", "취업", "사업", "커리어", "상사", "진로",
-        "퇴사", "창업", "업무", "공무원", "취직", "면접", "동료", "장사"]),
-    ("wealth", &["money", "wealth", "rich", "income", "invest", "salary", "finance", "debt", "saving", "fortune",
-        "돈", "재물", "재산", "투자", "수입", "월급", "부자", "금전", "빚", "저축",
-        "주식", "부동산", "대출", "연봉", "재테크", "코인", "집값", "금전운"]),
-    ("relationships", &["love", "partner", "marr", "relationship", "friend", "spouse", "dating", "family", "romance",
-        "연애", "결혼", "배우자", "인연", "관계", "친구", "사랑", "남편", "아내", "가족", "애인",
-        "남자친구", "여자친구", "이혼", "궁합", "부모", "자녀", "짝을", "소개팅"]),
-    ("health", &["health", "sick", "ill", "body", "sleep", "stress", "disease", "tired",
-        "건강", "병", "몸", "수면", "스트레스", "질병", "피로",
-        "잠을", "잠이", "숙면", "불면", "피곤", "아프", "아파", "통증", "소화", "다이어트", "체중", "수술", "우울"]),
-    ("study", &["study", "exam", "school", "learn", "degree", "test", "university", "college", "certif",
-        "공부", "시험", "학업", "학교", "대학", "자격증", "배움", "합격",
-        "수능", "입시", "유학", "성적", "학위", "고시", "대학원"]),
+    (
+        "career",
+        &[
+            "career",
+            "job",
+            "work",
+            "boss",
+            "promotion",
+            "company",
+            "business",
+            "profession",
+            "employ",
+            "직업",
+            "직장",
+            "일자리",
+            "회사",
+            "승진",
+            "이직",
+            "취업",
+            "사업",
+            "커리어",
+            "상사",
+            "진로",
+            "퇴사",
+            "창업",
+            "업무",
+            "공무원",
+            "취직",
+            "면접",
+            "동료",
+            "장사",
+        ],
+    ),
+    (
+        "wealth",
+        &[
+            "money",
+            "wealth",
+            "rich",
+            "income",
+            "invest",
+            "salary",
+            "finance",
+            "debt",
+            "saving",
+            "fortune",
+            "돈",
+            "재물",
+            "재산",
+            "투자",
+            "수입",
+            "월급",
+            "부자",
+            "금전",
+            "빚",
+            "저축",
+            "주식",
+            "부동산",
+            "대출",
+            "연봉",
+            "재테크",
+            "코인",
+            "집값",
+            "금전운",
+        ],
+    ),
+    (
+        "relationships",
+        &[
+            "love",
+            "partner",
+            "marr",
+            "relationship",
+            "friend",
+            "spouse",
+            "dating",
+            "family",
+            "romance",
+            "연애",
+            "결혼",
+            "배우자",
+            "인연",
+            "관계",
+            "친구",
+            "사랑",
+            "남편",
+            "아내",
+            "가족",
+            "애인",
+            "남자친구",
+            "여자친구",
+            "이혼",
+            "궁합",
+            "부모",
+            "자녀",
+            "짝을",
+            "소개팅",
+        ],
+    ),
+    (
+        "health",
+        &[
+            "health",
+            "sick",
+            "ill",
+            "body",
+            "sleep",
+            "stress",
+            "disease",
+            "tired",
+            "건강",
+            "병",
+            "몸",
+            "수면",
+            "스트레스",
+            "질병",
+            "피로",
+            "잠을",
+            "잠이",
+            "숙면",
+            "불면",
+            "피곤",
+            "아프",
+            "아파",
+            "통증",
+            "소화",
+            "다이어트",
+            "체중",
+            "수술",
+            "우울",
+        ],
+    ),
+    (
+        "study",
+        &[
+            "study",
+            "exam",
+            "school",
+            "learn",
+            "degree",
+            "test",
+            "university",
+            "college",
+            "certif",
+            "공부",
+            "시험",
+            "학업",
+            "학교",
+            "대학",
+            "자격증",
+            "배움",
+            "합격",
+            "수능",
+            "입시",
+            "유학",
+            "성적",
+            "학위",
+            "고시",
+            "대학원",
+        ],
+    ),
 ];
-const LUCK_WORDS: &[&str] = &["luck", "decade", "this year", "next year", "when", "timing", "future", "period",
-    "대운", "세운", "올해", "내년", "언제", "시기", "앞으로", "운세"];
+const LUCK_WORDS: &[&str] = &[
+    "luck",
+    "decade",
+    "this year",
+    "next year",
+    "when",
+    "timing",
+    "future",
+    "period",
+    "대운",
+    "세운",
+    "올해",
+    "내년",
+    "언제",
+    "시기",
+    "앞으로",
+    "운세",
+];
 
 /// One fact that can raise passages carrying `tag`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,13 +268,21 @@ pub fn chart_facts(chart: &engine::Chart) -> Vec<Fact> {
         match n {
             0 => out.push(Fact::new(format!("element:{key}:weak"), 0.08, format!("no {key} among the eight characters"))),
             1 => out.push(Fact::new(format!("element:{key}:weak"), 0.04, format!("only one {key} among the eight characters"))),
-            n if n >= 3 => out.push(Fact::new(format!("element:{key}:strong"), if n >= 4 { 0.08 } else { 0.05 }, format!("{n} {key} among the eight characters"))),
+            n if n >= 3 => out.push(Fact::new(
+                format!("element:{key}:strong"),
+                if n >= 4 { 0.08 } else { 0.05 },
+                format!("{n} {key} among the eight characters"),
+            )),
             _ => {}
         }
         unbalanced |= n == 0 || n >= 4;
     }
     if unbalanced {
-        out.push(Fact::new("balance", 0.03, format!("element counts wood {} fire {} earth {} metal {} water {}", counts[0], counts[1], counts[2], counts[3], counts[4])));
+        out.push(Fact::new(
+            "balance",
+            0.03,
+            format!("element counts wood {} fire {} earth {} metal {} water {}", counts[0], counts[1], counts[2], counts[3], counts[4]),
+        ));
     }
     // The luck period running in the requested year.
     if let (Some(luck), Some(yl)) = (&chart.luck, &chart.year_luck) {
@@ -107,7 +293,14 @@ pub fn chart_facts(chart: &engine::Chart) -> Vec<Fact> {
             out.push(Fact::new(
                 format!("luck:god:{}", TEN_GOD_KEYS[i]),
                 0.10,
-                format!("{} luck period {} (from {}, age {}) in {}", TEN_GOD_EN[i], lp.ganzhi.hanja(), lp.start_year, lp.start_age, yl.year),
+                format!(
+                    "{} luck period {} (from {}, age {}) in {}",
+                    TEN_GOD_EN[i],
+                    lp.ganzhi.hanja(),
+                    lp.start_year,
+                    lp.start_age,
+                    yl.year
+                ),
             ));
         }
         out.push(Fact::new("luck", 0.02, format!("luck pillars computed for {}", yl.year)));
@@ -210,16 +403,24 @@ mod tests {
     #[test]
     fn chart_facts_name_their_source() {
         let input = engine::BirthInput {
-            year: 1990, month: 5, day: 15, hour: 14, minute: 30, second: 0,
-            time: engine::TimeBasis::Offset(540), longitude: None,
-            calendar: engine::Calendar::Solar, gender: Some(engine::Gender::Male),
+            year: 1990,
+            month: 5,
+            day: 15,
+            hour: 14,
+            minute: 30,
+            second: 0,
+            time: engine::TimeBasis::Offset(540),
+            longitude: None,
+            calendar: engine::Calendar::Solar,
+            gender: Some(engine::Gender::Male),
         };
         let opts = engine::Options { luck_year: Some(2026), ..Default::default() };
         let chart = engine::Chart::compute(&input, &opts).unwrap();
         let facts = chart_facts(&chart);
         assert!(facts.iter().any(|f| f.tag.starts_with("god:") && f.reason.contains("stem")), "{facts:#?}");
         assert!(facts.iter().any(|f| f.tag.starts_with("luck:god:") && f.reason.contains("2026")), "{facts:#?}");
-        let total: u8 = [chart.elements.wood, chart.elements.fire, chart.elements.earth, chart.elements.metal, chart.elements.water].iter().sum();
+        let total: u8 =
+            [chart.elements.wood, chart.elements.fire, chart.elements.earth, chart.elements.metal, chart.elements.water].iter().sum();
         assert_eq!(total, 8);
     }
 }

@@ -5,8 +5,8 @@
 //! registered with [`ExecutionProvider::register`], not `with_execution_providers`, because the
 //! latter silently falls back to CPU: here a CUDA failure is an error the caller logs and reports.
 use crate::Error;
-use ort::ep::ExecutionProvider;
 use ort::environment::Environment;
+use ort::ep::ExecutionProvider;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
 use ort::session::Session;
 use std::path::{Path, PathBuf};
@@ -71,11 +71,7 @@ impl Runtime {
         let cell = LOADED.get_or_init(|| Mutex::new(None));
         let mut slot = cell.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(rt) = slot.as_ref() {
-            return if rt.lib == lib {
-                Ok(rt.clone())
-            } else {
-                Err(Error::Library(format!("already loaded from {}", rt.lib.display())))
-            };
+            return if rt.lib == lib { Ok(rt.clone()) } else { Err(Error::Library(format!("already loaded from {}", rt.lib.display()))) };
         }
         let rt = Self::load_uncached(lib)?;
         *slot = Some(rt.clone());

@@ -135,8 +135,7 @@ impl Service {
         }
         let corpus = Corpus::builtin().map_err(|e| e.to_string())?;
         let hash = files.hash().map_err(|e| e.to_string())?;
-        let (index, source, path) =
-            Index::load_or_build(corpus, &hash, &s.cache_dir, models[0].as_mut()).map_err(|e| e.to_string())?;
+        let (index, source, path) = Index::load_or_build(corpus, &hash, &s.cache_dir, models[0].as_mut()).map_err(|e| e.to_string())?;
         info!(
             source = if source == Source::Cache { "cache" } else { "computed" },
             path = %path.display(),

@@ -87,7 +87,8 @@ fn batcher_with_real_sessions_answers_each_asker() {
     let b = Batcher::start(&cfg, models).unwrap();
     let h = b.handle();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let jobs: Vec<_> = (0..44).map(|i| (i % r.sentences.len(), h.submit(r.sentences[i % r.sentences.len()].text.clone(), deadline).unwrap())).collect();
+    let jobs: Vec<_> =
+        (0..44).map(|i| (i % r.sentences.len(), h.submit(r.sentences[i % r.sentences.len()].text.clone(), deadline).unwrap())).collect();
     for (i, rx) in jobs {
         let v = futures_executor::block_on(rx).expect("reply").expect("embedding");
         assert!(dot(&v, &r.sentences[i].embedding) >= 0.999, "job for sentence {i} got a wrong vector");
@@ -129,4 +130,3 @@ fn ranking_prefers_passages_on_the_question_topic() {
     let hits = rank::rank(&index, &qv, &[], Some(Lang::En), 3);
     assert!(hits.iter().any(|h| h.id.starts_with("tg-eating_god")), "{hits:#?}");
 }
-

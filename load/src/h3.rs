@@ -266,11 +266,16 @@ pub fn run(cfg: H3Config, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats, D
     let mut quic = QuicCounters::default();
     let mut elapsed = Duration::ZERO;
     let t0 = Instant::now();
-    crate::http::gather(sharded, &rx, || on_tick(Tick::of(&progress, t0.elapsed())), |(s, d, q)| {
-        merged.merge(&s);
-        quic.add(&q);
-        elapsed = elapsed.max(d);
-    })?;
+    crate::http::gather(
+        sharded,
+        &rx,
+        || on_tick(Tick::of(&progress, t0.elapsed())),
+        |(s, d, q)| {
+            merged.merge(&s);
+            quic.add(&q);
+            elapsed = elapsed.max(d);
+        },
+    )?;
     Ok((merged, elapsed, quic))
 }
 
@@ -364,11 +369,12 @@ impl Ctx {
             Ok(Err(_)) => return Err("handshake"),
             Err(_) => return Err("timeout"),
         };
-        let (mut driver, send) = match monoio::time::timeout(self.cfg.timeout, ::h3::client::new(h3_quinn::Connection::new(conn.clone()))).await {
-            Ok(Ok(x)) => x,
-            Ok(Err(_)) => return Err("handshake"),
-            Err(_) => return Err("timeout"),
-        };
+        let (mut driver, send) =
+            match monoio::time::timeout(self.cfg.timeout, ::h3::client::new(h3_quinn::Connection::new(conn.clone()))).await {
+                Ok(Ok(x)) => x,
+                Ok(Err(_)) => return Err("handshake"),
+                Err(_) => return Err("timeout"),
+            };
         // The h3 connection driver (control stream, GOAWAY); it ends when the connection does.
         monoio::spawn(async move {
             let _ = std::future::poll_fn(|cx| driver.poll_close(cx)).await;
@@ -379,10 +385,26 @@ impl Ctx {
     }
 }
 
-async fn shard_main(cfg: Arc<H3Config>, client: quinn::ClientConfig, id: usize, progress: Arc<Vec<Progress>>, barrier: Arc<Barrier>) -> (Stats, Duration, QuicCounters) {
+async fn shard_main(
+    cfg: Arc<H3Config>,
+    client: quinn::ClientConfig,
+    id: usize,
+    progress: Arc<Vec<Progress>>,
+    barrier: Arc<Barrier>,
+) -> (Stats, Duration, QuicCounters) {
     let mine: Vec<usize> = (id..cfg.connections).step_by(cfg.threads).collect();
     let now = Instant::now();
-    let ctx = Rc::new(Ctx { cfg: cfg.clone(), client, start: now, end: now, stats: RefCell::new(Stats::default()), quic: Default::default(), finished: Default::default(), progress, shard: id });
+    let ctx = Rc::new(Ctx {
+        cfg: cfg.clone(),
+        client,
+        start: now,
+        end: now,
+        stats: RefCell::new(Stats::default()),
+        quic: Default::default(),
+        finished: Default::default(),
+        progress,
+        shard: id,
+    });
     // Without a ramp, handshake everything (concurrently) before the clock starts; with one, each
     // connection opens itself when its time comes.
     let pending: Vec<_> = mine
@@ -648,11 +670,21 @@ mod tls {
             Ok(ServerCertVerified::assertion())
         }
 
-        fn verify_tls12_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
             rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
         }
 
-        fn verify_tls13_signature(&self, message: &[u8], cert: &CertificateDer<'_>, dss: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
             rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
         }
 
@@ -668,7 +700,10 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(parse_url("https://127.0.0.1:8443/v1/saju").unwrap(), ("127.0.0.1".into(), 8443, "127.0.0.1:8443".into(), "/v1/saju".into()));
+        assert_eq!(
+            parse_url("https://127.0.0.1:8443/v1/saju").unwrap(),
+            ("127.0.0.1".into(), 8443, "127.0.0.1:8443".into(), "/v1/saju".into())
+        );
         assert_eq!(parse_url("https://localhost").unwrap(), ("localhost".into(), 443, "localhost".into(), "/".into()));
         assert_eq!(parse_url("https://[::1]:9/x?y=1").unwrap(), ("::1".into(), 9, "[::1]:9".into(), "/x?y=1".into()));
         assert!(parse_url("http://h/").is_err());
@@ -710,14 +745,25 @@ mod tests {
 
     #[test]
     fn quic_counters_add_up() {
-        let one = QuicCounters { sent_packets: 10, lost_packets: 1, congestion_events: 1, udp_tx_datagrams: 10, udp_tx_ios: 5, udp_rx_datagrams: 8, udp_rx_ios: 8 };
+        let one = QuicCounters {
+            sent_packets: 10,
+            lost_packets: 1,
+            congestion_events: 1,
+            udp_tx_datagrams: 10,
+            udp_tx_ios: 5,
+            udp_rx_datagrams: 8,
+            udp_rx_ios: 8,
+        };
         let mut sum = QuicCounters::default();
         sum.add(&one);
         sum.add(&one);
         assert_eq!(sum.sent_packets, 20);
         assert_eq!(sum.lost_packets, 2);
         let line = sum.summary();
-        assert!(line.contains("20 packets sent, 2 lost, 2 congestion events") && line.contains("tx 2.00") && line.contains("rx 1.00"), "{line}");
+        assert!(
+            line.contains("20 packets sent, 2 lost, 2 congestion events") && line.contains("tx 2.00") && line.contains("rx 1.00"),
+            "{line}"
+        );
         // No I/O yet: no division by zero.
         assert!(QuicCounters::default().summary().contains("tx 0.00"));
     }

@@ -12,8 +12,8 @@ use crate::http1::{parse_response, Parse};
 use crate::report::{Report, RunInfo, Stats};
 use crate::request::{Mix, Rng};
 use crate::sched::{ramp_offset, Pacer, Sample, Schedule};
-use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use monoio::buf::IoBufMut;
+use monoio::io::{AsyncReadRent, AsyncWriteRentExt};
 use socket2::{Domain, Socket, Type};
 use std::cell::RefCell;
 use std::io;
@@ -85,7 +85,12 @@ impl Tick {
 /// Receive each client shard's result (`each`), calling `idle` about once a second meanwhile (the
 /// live line); then join the shards. Fails when a shard ended without sending its result. Used by
 /// every scenario that sends one result per client shard (`http`/`mix`, `ws`, `h3`).
-pub(crate) fn gather<S: 'static, T>(sharded: shard::Sharded<S>, rx: &mpsc::Receiver<T>, mut idle: impl FnMut(), mut each: impl FnMut(T)) -> io::Result<()> {
+pub(crate) fn gather<S: 'static, T>(
+    sharded: shard::Sharded<S>,
+    rx: &mpsc::Receiver<T>,
+    mut idle: impl FnMut(),
+    mut each: impl FnMut(T),
+) -> io::Result<()> {
     let threads = sharded.len();
     let mut got = 0;
     while got < threads {
@@ -136,10 +141,15 @@ pub fn run(cfg: HttpConfig, mut on_tick: impl FnMut(Tick)) -> io::Result<(Stats,
     let mut merged = Stats::for_templates(cfg.request.entries.len());
     let mut elapsed = Duration::ZERO;
     let t0 = Instant::now();
-    gather(sharded, &rx, || on_tick(Tick::of(&progress, t0.elapsed())), |(s, d)| {
-        merged.merge(&s);
-        elapsed = elapsed.max(d);
-    })?;
+    gather(
+        sharded,
+        &rx,
+        || on_tick(Tick::of(&progress, t0.elapsed())),
+        |(s, d)| {
+            merged.merge(&s);
+            elapsed = elapsed.max(d);
+        },
+    )?;
     Ok((merged, elapsed))
 }
 

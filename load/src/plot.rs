@@ -43,17 +43,27 @@ fn load_font(font: &Font) -> Result<bool> {
     match font {
         Font::None => Ok(false),
         Font::File(p) => {
-            let bytes = std::fs::read(p).map_err(|e| format!("font {}: {e} (scripts/setup installs fonts-dejavu-core; --font none draws without text)", p.display()))?;
+            let bytes = std::fs::read(p).map_err(|e| {
+                format!("font {}: {e} (scripts/setup installs fonts-dejavu-core; --font none draws without text)", p.display())
+            })?;
             // plotters keeps fonts for the life of the process: leak the bytes once per call
             // (a CLI draws a handful of plots).
             let bytes: &'static [u8] = Box::leak(bytes.into_boxed_slice());
-            plotters::style::register_font(FAMILY, FontStyle::Normal, bytes).map_err(|_| format!("font {}: not a TrueType/OpenType font", p.display()))?;
+            plotters::style::register_font(FAMILY, FontStyle::Normal, bytes)
+                .map_err(|_| format!("font {}: not a TrueType/OpenType font", p.display()))?;
             Ok(true)
         }
     }
 }
 
-const COLORS: [RGBColor; 6] = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(255, 127, 14), RGBColor(148, 103, 189), RGBColor(23, 190, 207)];
+const COLORS: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(255, 127, 14),
+    RGBColor(148, 103, 189),
+    RGBColor(23, 190, 207),
+];
 
 /// The "nines" value of a quantile: 0 → 0, 0.9 → 1, 0.99 → 2, …
 pub fn nines(q: f64) -> f64 {
@@ -161,7 +171,13 @@ pub fn spectrum(histograms: &[(String, hdrhistogram::Histogram<u64>)], title: &s
             }
         }
         if text {
-            chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK).label_font((FAMILY, 15)).draw()?;
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font((FAMILY, 15))
+                .draw()?;
         }
         Ok(())
     };
@@ -241,7 +257,13 @@ pub fn sweep(reports: &[Report], title: &str, font: &Font, out: &Path) -> Result
             }
         }
         if text {
-            chart.configure_series_labels().position(SeriesLabelPosition::UpperLeft).background_style(WHITE.mix(0.85)).border_style(BLACK).label_font((FAMILY, 15)).draw()?;
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperLeft)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .label_font((FAMILY, 15))
+                .draw()?;
         }
         Ok(())
     };
@@ -310,7 +332,14 @@ mod tests {
         }
         assert!(sweep(&reports[..1], "t", &Font::None, &dir.join("x.png")).unwrap_err().contains("no open-loop"));
         assert!(spectrum(&[], "t", &Font::None, &dir.join("x.png")).is_err());
-        assert!(spectrum(&[("a".into(), latency_histogram("a", &reports[0]).unwrap())], "t", &Font::File(dir.join("missing.ttf")), &dir.join("x.png")).unwrap_err().contains("font"));
+        assert!(spectrum(
+            &[("a".into(), latency_histogram("a", &reports[0]).unwrap())],
+            "t",
+            &Font::File(dir.join("missing.ttf")),
+            &dir.join("x.png")
+        )
+        .unwrap_err()
+        .contains("font"));
         let _ = std::fs::remove_dir_all(&dir);
     }
 

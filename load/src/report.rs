@@ -362,7 +362,8 @@ impl Report {
             self.pipeline,
             self.duration_s
         );
-        let _ = writeln!(s, "{:>14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "latency µs", "p50", "p90", "p99", "p99.9", "p99.99", "max");
+        let _ =
+            writeln!(s, "{:>14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10}", "latency µs", "p50", "p90", "p99", "p99.9", "p99.99", "max");
         let mut row = |name: &str, p: &Percentiles| {
             let _ = writeln!(
                 s,
@@ -382,12 +383,26 @@ impl Report {
         }
         for t in &self.templates {
             let status: Vec<String> = t.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-            let _ = writeln!(s, "  {}: weight {}, {} responses ({:.1}%), status {{{}}}", t.name, t.weight, t.responses, 100.0 * t.share, status.join(", "));
+            let _ = writeln!(
+                s,
+                "  {}: weight {}, {} responses ({:.1}%), status {{{}}}",
+                t.name,
+                t.weight,
+                t.responses,
+                100.0 * t.share,
+                status.join(", ")
+            );
         }
         let status: Vec<String> = self.status.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        let _ = writeln!(s, "responses {}  rps {:.0}  status {{{}}}  connects {}", self.responses, self.rps, status.join(", "), self.connects);
+        let _ =
+            writeln!(s, "responses {}  rps {:.0}  status {{{}}}  connects {}", self.responses, self.rps, status.join(", "), self.connects);
         let errors: Vec<String> = self.errors.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        let _ = writeln!(s, "errors {}{}", self.errors_total, if errors.is_empty() { String::new() } else { format!(" {{{}}}", errors.join(", ")) });
+        let _ = writeln!(
+            s,
+            "errors {}{}",
+            self.errors_total,
+            if errors.is_empty() { String::new() } else { format!(" {{{}}}", errors.join(", ")) }
+        );
         s
     }
 
@@ -395,17 +410,20 @@ impl Report {
     pub fn summary(&self) -> String {
         format!(
             "{} {}: {:.0} rps, p50 {:.1} µs, p99 {:.1} µs, p99.9 {:.1} µs, max {:.1} µs, errors {}",
-            self.scenario, self.mode, self.rps, self.latency_us.p50, self.latency_us.p99, self.latency_us.p999, self.latency_us.max, self.errors_total
+            self.scenario,
+            self.mode,
+            self.rps,
+            self.latency_us.p50,
+            self.latency_us.p99,
+            self.latency_us.p999,
+            self.latency_us.max,
+            self.errors_total
         )
     }
 }
 
 pub(crate) fn status_map(s: &[u64; 6]) -> BTreeMap<String, u64> {
-    s.iter()
-        .enumerate()
-        .filter(|(_, &n)| n > 0)
-        .map(|(i, &n)| (if i == 0 { "other".to_string() } else { format!("{i}xx") }, n))
-        .collect()
+    s.iter().enumerate().filter(|(_, &n)| n > 0).map(|(i, &n)| (if i == 0 { "other".to_string() } else { format!("{i}xx") }, n)).collect()
 }
 
 #[cfg(test)]
@@ -498,7 +516,10 @@ mod tests {
         for (m, a) in merged.templates.iter().zip(&all.templates) {
             assert_eq!((m.responses, m.status, &m.latency), (a.responses, a.status, &a.latency));
         }
-        let (rm, ra) = (Report::new(&info(2), &merged, std::time::Duration::from_secs(1)), Report::new(&info(2), &all, std::time::Duration::from_secs(1)));
+        let (rm, ra) = (
+            Report::new(&info(2), &merged, std::time::Duration::from_secs(1)),
+            Report::new(&info(2), &all, std::time::Duration::from_secs(1)),
+        );
         assert_eq!(rm.latency_us.p999, ra.latency_us.p999);
         assert_eq!(rm.templates[1].latency_us.p99, ra.templates[1].latency_us.p99);
         assert_eq!(rm.templates[0].name, "t0");

@@ -265,7 +265,14 @@ mod tests {
 
     #[test]
     fn templated_body_varies_and_has_the_right_length() {
-        let t = RequestTemplate::new("POST", "h", "/v1/saju", &[], Some(r#"{"datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{ gender }}"}"#)).unwrap();
+        let t = RequestTemplate::new(
+            "POST",
+            "h",
+            "/v1/saju",
+            &[],
+            Some(r#"{"datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{ gender }}"}"#),
+        )
+        .unwrap();
         let mut rng = Rng::new(7);
         let mut seen = std::collections::HashSet::new();
         for _ in 0..100 {

@@ -47,7 +47,10 @@
 /// The argument list (without the program name) for a scenario file's text.
 pub fn args_from_toml(text: &str) -> Result<Vec<String>, String> {
     let table: toml::Table = text.parse().map_err(|e| format!("scenario file: {e}"))?;
-    let scenario = table.get("scenario").and_then(|v| v.as_str()).ok_or("scenario file: needs `scenario = \"http\"` (or \"h3\", \"mix\", \"ws\", \"ws-hold\")")?;
+    let scenario = table
+        .get("scenario")
+        .and_then(|v| v.as_str())
+        .ok_or("scenario file: needs `scenario = \"http\"` (or \"h3\", \"mix\", \"ws\", \"ws-hold\")")?;
     let url = table.get("url").and_then(|v| v.as_str()).ok_or("scenario file: needs `url`")?;
     let mut args = vec![scenario.to_string(), url.to_string()];
     for (k, v) in &table {
@@ -283,7 +286,8 @@ cafile = "cert.pem"
 
     #[test]
     fn ws_file_becomes_flags() {
-        let a = args_from_toml("scenario = \"ws\"\nurl = \"ws://127.0.0.1:1/v1/ws\"\nbody = '{\"id\":{{id}}}'\nramp = 500.5\nrate = 100\n").unwrap();
+        let a = args_from_toml("scenario = \"ws\"\nurl = \"ws://127.0.0.1:1/v1/ws\"\nbody = '{\"id\":{{id}}}'\nramp = 500.5\nrate = 100\n")
+            .unwrap();
         assert_eq!(&a[..2], ["ws", "ws://127.0.0.1:1/v1/ws"]);
         let rest = a[2..].join(" ");
         for want in ["--body {\"id\":{{id}}}", "--ramp 500.5", "--rate 100"] {

@@ -272,7 +272,15 @@ pub(crate) async fn handshake(s: &mut monoio::net::TcpStream, req: &[u8], timeou
 }
 
 /// Handshake then hold. `Err(kind)` if it never got established.
-async fn conn(mut s: monoio::net::TcpStream, cfg: &WsHoldConfig, req: &[u8], t: Instant, t0: Instant, sh: &Shared, out: &RefCell<ShardOut>) -> Result<(), &'static str> {
+async fn conn(
+    mut s: monoio::net::TcpStream,
+    cfg: &WsHoldConfig,
+    req: &[u8],
+    t: Instant,
+    t0: Instant,
+    sh: &Shared,
+    out: &RefCell<ShardOut>,
+) -> Result<(), &'static str> {
     let buf = handshake(&mut s, req, cfg.timeout).await?;
     out.borrow_mut().handshake.saturating_record((t.elapsed().as_nanos() as u64).max(1));
     sh.established.fetch_add(1, Ordering::Relaxed);

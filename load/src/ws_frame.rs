@@ -203,7 +203,12 @@ mod tests {
 
     #[test]
     fn byte_by_byte_stream_of_mixed_frames() {
-        let frames = [(false, op::TEXT, b"hel".to_vec()), (true, op::CONTINUATION, b"lo".to_vec()), (true, op::PONG, vec![]), (true, op::CLOSE, vec![0x03, 0xE8])];
+        let frames = [
+            (false, op::TEXT, b"hel".to_vec()),
+            (true, op::CONTINUATION, b"lo".to_vec()),
+            (true, op::PONG, vec![]),
+            (true, op::CLOSE, vec![0x03, 0xE8]),
+        ];
         let wire: Vec<u8> = frames.iter().flat_map(|(f, o, p)| server_frame(*f, *o, p)).collect();
         let (mut buf, mut got) = (Vec::new(), Vec::new());
         for b in wire {

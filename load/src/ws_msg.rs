@@ -12,8 +12,8 @@
 //! Like [`crate::http`], this module is the one with sockets and clocks; framing
 //! ([`crate::ws_frame`]), pacing and statistics are sans-IO.
 
-use crate::http::connect_to;
 use crate::hist;
+use crate::http::connect_to;
 use crate::report::{Percentiles, Report, Stats};
 use crate::request::{BodyTemplate, Rng};
 use crate::sched::{Pacer, Sample, Schedule};
@@ -349,10 +349,15 @@ pub fn run(cfg: WsConfig, mut on_tick: impl FnMut(Duration, u64, u64, u64)) -> i
     let ramp = t0 - t_ramp;
     let mut merged = WsStats::default();
     let mut elapsed = Duration::ZERO;
-    crate::http::gather(sharded, &rx, || tick(&mut on_tick, t0.elapsed()), |(s, d)| {
-        merged.merge(&s);
-        elapsed = elapsed.max(d);
-    })?;
+    crate::http::gather(
+        sharded,
+        &rx,
+        || tick(&mut on_tick, t0.elapsed()),
+        |(s, d)| {
+            merged.merge(&s);
+            elapsed = elapsed.max(d);
+        },
+    )?;
     Ok(WsRun { stats: merged, elapsed, ramp })
 }
 
@@ -367,7 +372,13 @@ fn cap_for(total: Option<u64>, conns: usize, i: usize) -> u64 {
 /// An open connection: its stream and whatever the server sent after the handshake.
 type Open = (monoio::net::TcpStream, Vec<u8>);
 
-async fn shard_main(cfg: Arc<WsConfig>, id: usize, progress: Arc<Vec<Progress>>, barrier: Arc<Barrier>, t_ramp: Instant) -> (WsStats, Duration) {
+async fn shard_main(
+    cfg: Arc<WsConfig>,
+    id: usize,
+    progress: Arc<Vec<Progress>>,
+    barrier: Arc<Barrier>,
+    t_ramp: Instant,
+) -> (WsStats, Duration) {
     let stats = Rc::new(RefCell::new(WsStats::default()));
     let req: Rc<[u8]> = upgrade_request(&cfg.host, &cfg.path, cfg.subprotocol.as_deref()).into();
     let mine: Vec<usize> = (id..cfg.connections).step_by(cfg.threads).collect();
@@ -405,7 +416,8 @@ async fn shard_main(cfg: Arc<WsConfig>, id: usize, progress: Arc<Vec<Progress>>,
     let tasks: Vec<_> = conns
         .into_iter()
         .map(|(i, c)| {
-            let conn = Conn { cfg: cfg.clone(), i, start, end, stats: stats.clone(), progress: progress.clone(), shard: id, req: req.clone() };
+            let conn =
+                Conn { cfg: cfg.clone(), i, start, end, stats: stats.clone(), progress: progress.clone(), shard: id, req: req.clone() };
             monoio::spawn(conn.run(c))
         })
         .collect();
@@ -716,7 +728,8 @@ mod tests {
 
     #[test]
     fn message_template_numbers_and_randomizes() {
-        let t = MessageTemplate::new(r#"{"id":{{id}},"type":"chart","datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{gender}}"}"#).unwrap();
+        let t = MessageTemplate::new(r#"{"id":{{id}},"type":"chart","datetime":"{{datetime}}","zone":"Asia/Seoul","gender":"{{gender}}"}"#)
+            .unwrap();
         assert!(t.has_id);
         let mut rng = Rng::new(3);
         let mut v = Vec::new();

@@ -9,7 +9,6 @@ use std::time::Duration;
 mod common;
 use common::Server;
 
-
 fn cfg(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> HttpConfig {
     HttpConfig {
         addr,
@@ -43,7 +42,12 @@ fn closed_open_templated_and_errors() {
     assert_eq!((rep.mode.as_str(), rep.responses, rep.pipeline), ("closed", 400, 8));
 
     // Open loop over two source addresses: same counts; latencies recorded both ways.
-    let o = HttpConfig { rate: Some(4000), requests: Some(200), sources: vec!["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()], ..cfg(s.addr, "GET", "/healthz", None) };
+    let o = HttpConfig {
+        rate: Some(4000),
+        requests: Some(200),
+        sources: vec!["127.0.0.2".parse().unwrap(), "127.0.0.3".parse().unwrap()],
+        ..cfg(s.addr, "GET", "/healthz", None)
+    };
     let (st, _) = http::run(o.clone(), |_| {}).unwrap();
     assert_eq!((st.responses, st.status[2], st.error_total()), (200, 200, 0), "{:?}", st.errors);
     assert_eq!((st.latency.len(), st.uncorrected.len()), (200, 200));
@@ -97,7 +101,14 @@ fn cli_writes_a_json_report() {
 
     // The same run from a TOML scenario file.
     let file = std::env::temp_dir().join(format!("hypercube-load-e2e-{}.toml", std::process::id()));
-    std::fs::write(&file, format!("scenario = \"http\"\nurl = \"http://{}/healthz\"\nconnections = 2\nrequests = 60\nrate = 2000\nquiet = true\njson = \"-\"\n", s.addr)).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "scenario = \"http\"\nurl = \"http://{}/healthz\"\nconnections = 2\nrequests = 60\nrate = 2000\nquiet = true\njson = \"-\"\n",
+            s.addr
+        ),
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hypercube-load")).arg("run").arg(&file).output().unwrap();
     let _ = std::fs::remove_file(&file);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -137,7 +148,20 @@ fn ws_hold_establishes_and_counts() {
 fn ws_hold_over_worker_processes_adds_up() {
     let s = Server::start();
     let out = Command::new(env!("CARGO_BIN_EXE_hypercube-load"))
-        .args(["ws-hold", &format!("ws://{}/v1/ws", s.addr), "-c", "21", "--workers", "3", "--hold", "200ms", "--sources", "2", "--json", "-"])
+        .args([
+            "ws-hold",
+            &format!("ws://{}/v1/ws", s.addr),
+            "-c",
+            "21",
+            "--workers",
+            "3",
+            "--hold",
+            "200ms",
+            "--sources",
+            "2",
+            "--json",
+            "-",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

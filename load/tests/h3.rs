@@ -164,7 +164,14 @@ fn scenario_file_runs_h3() {
     let (c, k) = cert(&dir);
     let (addr, seen) = start_server(c, k);
     let file = dir.join("h3.toml");
-    std::fs::write(&file, format!("scenario = \"h3\"\nurl = \"https://127.0.0.1:{}/x\"\nrequests = 40\nstreams = 4\nquiet = true\njson = \"-\"\n", addr.port())).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "scenario = \"h3\"\nurl = \"https://127.0.0.1:{}/x\"\nrequests = 40\nstreams = 4\nquiet = true\njson = \"-\"\n",
+            addr.port()
+        ),
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_hypercube-load")).arg("run").arg(&file).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -78,7 +78,9 @@ fn serve(mut c: TcpStream, served: &Mutex<BTreeMap<String, u64>>, stop: &AtomicB
             let head = String::from_utf8_lossy(&buf[..end]).to_string();
             let len: usize = head
                 .lines()
-                .find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.trim().parse().unwrap()))
+                .find_map(|l| {
+                    l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.trim().parse().unwrap())
+                })
                 .unwrap_or(0);
             if buf.len() < end + 4 + len {
                 break;
@@ -156,7 +158,26 @@ fn mix_counts_each_request_kind() {
     let s = TestServer::start();
     let url = format!("http://{}", s.addr);
     let body = r#"1 POST /chart {"datetime":"{{datetime}}","gender":"{{gender}}"}"#;
-    let v = load(&["mix", &url, "-r", "6 GET /a", "-r", "2 GET /missing", "-r", body, "-r", "0 GET /never", "-c", "4", "-p", "2", "-n", "800", "-d", "20s"]);
+    let v = load(&[
+        "mix",
+        &url,
+        "-r",
+        "6 GET /a",
+        "-r",
+        "2 GET /missing",
+        "-r",
+        body,
+        "-r",
+        "0 GET /never",
+        "-c",
+        "4",
+        "-p",
+        "2",
+        "-n",
+        "800",
+        "-d",
+        "20s",
+    ]);
     assert_eq!((u(&v["responses"]), u(&v["errors_total"]), v["scenario"].as_str()), (800, 0, Some("mix")), "{v}");
     let served = s.served();
     let t = v["templates"].as_array().unwrap();

@@ -187,9 +187,30 @@ fn closed_loop_echo_records_every_reply() {
 fn open_loop_over_workers_merges_exactly() {
     let addr = echo_server();
     // A message cap makes the count exact: 300 messages at 600/s over 2 workers × 3 connections.
-    let v = load(&["ws", &format!("ws://{addr}/echo"), "-c", "6", "-R", "600", "-n", "300", "-d", "8s", "--workers", "2", "--sources", "2", "-q", "--json", "-"]);
+    let v = load(&[
+        "ws",
+        &format!("ws://{addr}/echo"),
+        "-c",
+        "6",
+        "-R",
+        "600",
+        "-n",
+        "300",
+        "-d",
+        "8s",
+        "--workers",
+        "2",
+        "--sources",
+        "2",
+        "-q",
+        "--json",
+        "-",
+    ]);
     assert_eq!((v["responses"].as_u64(), v["sent"].as_u64(), v["errors_total"].as_u64()), (Some(300), Some(300), Some(0)), "{v}");
-    assert_eq!((v["mode"].as_str(), v["rate"].as_u64(), v["workers"].as_u64(), v["established"].as_u64()), (Some("open"), Some(600), Some(2), Some(6)));
+    assert_eq!(
+        (v["mode"].as_str(), v["rate"].as_u64(), v["workers"].as_u64(), v["established"].as_u64()),
+        (Some("open"), Some(600), Some(2), Some(6))
+    );
     assert_eq!(hist_count(&v["latency_hist_ns"]), 300);
     assert_eq!(hist_count(&v["latency_uncorrected_hist_ns"]), 300);
     // Corrected latency counts from the scheduled send, so it is never below the uncorrected.
@@ -203,7 +224,8 @@ fn id_matching_and_mismatches_by_kind() {
     let v = load(&["ws", &format!("ws://{addr}/echo"), "--expect", "id", "-c", "2", "-n", "50", "-d", "5s", "-q", "--json", "-"]);
     assert_eq!((v["responses"].as_u64(), v["errors_total"].as_u64()), (Some(50), Some(0)), "{v}");
     // Replies overtaking each other are matched by id; echo (in order) calls that a mismatch.
-    let v = load(&["ws", &format!("ws://{addr}/swap"), "--expect", "id", "-c", "2", "-p", "2", "-n", "100", "-d", "5s", "-q", "--json", "-"]);
+    let v =
+        load(&["ws", &format!("ws://{addr}/swap"), "--expect", "id", "-c", "2", "-p", "2", "-n", "100", "-d", "5s", "-q", "--json", "-"]);
     assert_eq!((v["responses"].as_u64(), v["errors_total"].as_u64()), (Some(100), Some(0)), "{v}");
     let v = load(&["ws", &format!("ws://{addr}/swap"), "--expect", "echo", "-c", "1", "-p", "2", "-d", "300ms", "-q", "--json", "-"]);
     assert!(v["errors"]["mismatch"].as_u64().unwrap() > 0, "{v}");
@@ -246,7 +268,19 @@ fn real_server_charts_by_id_and_echo() {
     assert_eq!((v["expect"].as_str(), v["responses"].as_u64(), v["errors_total"].as_u64()), (Some("id"), Some(200), Some(0)), "{v}");
     assert!(v["bytes"].as_u64().unwrap() > 200 * 500, "chart replies are full charts: {v}");
     // An invalid request is answered with an error carrying the id: counted as reply_error.
-    let v = load(&["ws", &format!("ws://{addr}/v1/ws"), "-b", r#"{"id":{{id}},"type":"chart","datetime":"x","offset":0}"#, "-c", "1", "-n", "5", "-q", "--json", "-"]);
+    let v = load(&[
+        "ws",
+        &format!("ws://{addr}/v1/ws"),
+        "-b",
+        r#"{"id":{{id}},"type":"chart","datetime":"x","offset":0}"#,
+        "-c",
+        "1",
+        "-n",
+        "5",
+        "-q",
+        "--json",
+        "-",
+    ]);
     assert_eq!((v["responses"].as_u64(), v["errors"]["reply_error"].as_u64()), (Some(0), Some(5)), "{v}");
     let v = load(&["ws", &format!("ws://{addr}/v1/ws/echo"), "-c", "4", "-R", "400", "-n", "100", "-d", "20s", "-q", "--json", "-"]);
     assert_eq!((v["expect"].as_str(), v["responses"].as_u64(), v["errors_total"].as_u64()), (Some("echo"), Some(100), Some(0)), "{v}");

@@ -261,12 +261,50 @@ impl Settings {
         let Some(path) = self.config.clone() else { return Ok(self) };
         let text = std::fs::read_to_string(&path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let file: Self = toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
-        overlay!(self, file, listen, shards, cpus, pin, driver, ring_entries, backlog, incoming_cpu, share_port, max_conns,
-            max_head_bytes, max_headers, max_body_bytes, header_timeout, body_timeout, idle_timeout, write_timeout,
-            max_pipelined, drain_timeout, drain_idle_grace, log_format, log, ws_origins, ws_max_message_bytes,
-            ws_send_queue_bytes, ws_ping_interval, ws_idle_timeout, ws_close_timeout, ws_publish_api, inference,
-            ort_lib, model_dir, ep, infer_workers, infer_threads, max_batch, max_wait, infer_queue, infer_deadline,
-            corpus_cache);
+        overlay!(
+            self,
+            file,
+            listen,
+            shards,
+            cpus,
+            pin,
+            driver,
+            ring_entries,
+            backlog,
+            incoming_cpu,
+            share_port,
+            max_conns,
+            max_head_bytes,
+            max_headers,
+            max_body_bytes,
+            header_timeout,
+            body_timeout,
+            idle_timeout,
+            write_timeout,
+            max_pipelined,
+            drain_timeout,
+            drain_idle_grace,
+            log_format,
+            log,
+            ws_origins,
+            ws_max_message_bytes,
+            ws_send_queue_bytes,
+            ws_ping_interval,
+            ws_idle_timeout,
+            ws_close_timeout,
+            ws_publish_api,
+            inference,
+            ort_lib,
+            model_dir,
+            ep,
+            infer_workers,
+            infer_threads,
+            max_batch,
+            max_wait,
+            infer_queue,
+            infer_deadline,
+            corpus_cache
+        );
         overlay!(self, file, batch_max_items, search_max_years, search_max_points, search_max_page);
         overlay!(self, file, h3, tls_cert, tls_key, h3_max_streams, h3_idle_timeout, h3_max_conns, h3_steer);
         Ok(self)
@@ -358,9 +396,9 @@ impl Settings {
         }
         let tls = match (&self.tls_cert, &self.tls_key) {
             (Some(cert), Some(key)) => crate::h3::tls::Source::Files { cert: cert.clone(), key: key.clone() },
-            (None, None) => crate::h3::tls::Source::SelfSigned {
-                dir: std::env::temp_dir().join(format!("hypercube-{}", std::process::id())),
-            },
+            (None, None) => {
+                crate::h3::tls::Source::SelfSigned { dir: std::env::temp_dir().join(format!("hypercube-{}", std::process::id())) }
+            }
             _ => return Err("tls_cert and tls_key go together".into()),
         };
         let c = crate::h3::H3Config {

@@ -39,7 +39,9 @@ pub(crate) fn render(s: &Snapshot, version: &str, kernel: &str) -> String {
         ("hypercube_connections_rejected_total", "counter", "Connections refused with 503 at the limit.", |c| c.rejected),
         ("hypercube_received_bytes_total", "counter", "Bytes read from clients.", |c| c.bytes_in),
         ("hypercube_sent_bytes_total", "counter", "Bytes written to clients.", |c| c.bytes_out),
-        ("hypercube_task_panics_total", "counter", "Connection or request tasks that panicked (caught; the shard kept serving).", |c| c.task_panics),
+        ("hypercube_task_panics_total", "counter", "Connection or request tasks that panicked (caught; the shard kept serving).", |c| {
+            c.task_panics
+        }),
     ];
     for (name, kind, help, get) in per_shard {
         head(&mut o, name, kind, help);

@@ -10,6 +10,7 @@ use crate::state::ShardState;
 use crate::{conn, logging};
 use shard::listener::{self, ListenOpts};
 use shard::{Builder, Driver, Placement, ShardCtx, Sharded};
+use signal_hook::consts::{SIGINT, SIGTERM};
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
@@ -17,7 +18,6 @@ use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
-use signal_hook::consts::{SIGINT, SIGTERM};
 use tracing::{error, info, warn};
 
 /// Per-shard state plus the listener the shard's accept loop takes at start.
@@ -104,13 +104,8 @@ pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
         DriverName::Epoll => Driver::Epoll,
     };
     let (c1, c2) = (cfg.clone(), cfg.clone());
-    let sharded = Builder::new()
-        .shards(cfg.shards)
-        .placement(placement)
-        .driver(driver)
-        .ring_entries(cfg.ring_entries)
-        .name("hypercube")
-        .start(
+    let sharded =
+        Builder::new().shards(cfg.shards).placement(placement).driver(driver).ring_entries(cfg.ring_entries).name("hypercube").start(
             move |ctx| {
                 let opts = ListenOpts { backlog: c1.backlog, incoming_cpu: ctx.cpu.filter(|_| c1.incoming_cpu) };
                 let l = listener::tcp(addr, opts).map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
@@ -155,7 +150,8 @@ fn refuse_busy_port(addr: SocketAddr, udp: bool) -> io::Result<()> {
 /// on, so one QUIC connection's packets would hop between shards (observed on loopback as the
 /// client thread migrates).
 fn udp_group(addr: SocketAddr, shards: usize, steer: bool) -> io::Result<Vec<std::sync::Mutex<Option<std::net::UdpSocket>>>> {
-    let socks = listener::udp_group(addr, shards, ListenOpts::default()).map_err(|e| io::Error::new(e.kind(), format!("bind udp {addr}: {e}")))?;
+    let socks =
+        listener::udp_group(addr, shards, ListenOpts::default()).map_err(|e| io::Error::new(e.kind(), format!("bind udp {addr}: {e}")))?;
     if steer {
         listener::attach_reuseport_cbpf(&socks[0], &crate::h3::steer::PROGRAM)
             .map_err(|e| io::Error::new(e.kind(), format!("attach the http/3 steering program (try --h3-steer false): {e}")))?;

@@ -164,12 +164,7 @@ pub(crate) struct Snapshot {
 
 impl Snapshot {
     pub(crate) fn empty() -> Self {
-        Self {
-            shards: Vec::new(),
-            requests: [[0; NSTATUS]; NROUTES],
-            latency: new_histogram(),
-            ws: Default::default(),
-        }
+        Self { shards: Vec::new(), requests: [[0; NSTATUS]; NROUTES], latency: new_histogram(), ws: Default::default() }
     }
 
     pub(crate) fn merge(mut self, other: Self) -> Self {
@@ -211,11 +206,7 @@ mod tests {
         let got: Vec<_> = m.requests().collect();
         assert_eq!(
             got,
-            vec![
-                (RouteId::Healthz, "200".into(), 2),
-                (RouteId::Saju, "422".into(), 1),
-                (RouteId::Protocol, "other".into(), 1)
-            ]
+            vec![(RouteId::Healthz, "200".into(), 2), (RouteId::Saju, "422".into(), 1), (RouteId::Protocol, "other".into(), 1)]
         );
         assert_eq!(m.latency.len(), 3);
         assert_eq!(m.shards.len(), 2);

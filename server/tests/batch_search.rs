@@ -242,7 +242,8 @@ fn metrics_and_version_report_the_kernel() {
     let kernel = line.split("engine_kernel=\"").nth(1).unwrap().split('"').next().unwrap();
     assert!(v.contains(&format!("engine kernel: {kernel}")), "{v} vs {line}");
     // A forced kernel that does not exist is refused at start.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_hypercube")).arg("--version").env("HYPERCUBE_KERNEL", "avx9").output().unwrap();
+    let out =
+        std::process::Command::new(env!("CARGO_BIN_EXE_hypercube")).arg("--version").env("HYPERCUBE_KERNEL", "avx9").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown kernel"));
 }

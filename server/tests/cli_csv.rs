@@ -44,7 +44,9 @@ fn chart_csv_matches_engine_on_vectors() {
         let input = data(file);
         let (ok, out, err) = run(&["chart", "--csv"], &input);
         assert!(ok, "{file}: {err}");
-        assert!(out.starts_with("local_datetime,utc_offset_min,year_gz,month_gz,day_gz,hour_gz,day_gz_zi23,day_gz_lmt,hour_gz_lmt,day_gz_ast,hour_gz_ast\n"));
+        assert!(out.starts_with(
+            "local_datetime,utc_offset_min,year_gz,month_gz,day_gz,hour_gz,day_gz_zi23,day_gz_lmt,hour_gz_lmt,day_gz_ast,hour_gz_ast\n"
+        ));
         assert_eq!(out, expected(Mode::Pillars, &input), "{file}");
     }
 }
@@ -96,7 +98,8 @@ fn chart_csv_is_identical_under_every_kernel() {
     for k in ["scalar", "avx2", "avx512"] {
         if engine::arch::Kernel::by_name(k).is_err() {
             eprintln!("skipping kernel {k}: not available on this CPU or build");
-            let out = Command::new(env!("CARGO_BIN_EXE_hypercube")).args(["chart", "--csv"]).env("HYPERCUBE_KERNEL", k).output().expect("run");
+            let out =
+                Command::new(env!("CARGO_BIN_EXE_hypercube")).args(["chart", "--csv"]).env("HYPERCUBE_KERNEL", k).output().expect("run");
             assert_eq!(out.status.code(), Some(2), "{k} must be refused");
             continue;
         }

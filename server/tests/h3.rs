@@ -20,7 +20,11 @@ fn python() -> Option<PathBuf> {
     if py.exists() {
         return Some(py);
     }
-    assert!(std::env::var_os("HYPERCUBE_REQUIRE_H3").is_none(), "HYPERCUBE_REQUIRE_H3 set but {} is missing: run scripts/setup", py.display());
+    assert!(
+        std::env::var_os("HYPERCUBE_REQUIRE_H3").is_none(),
+        "HYPERCUBE_REQUIRE_H3 set but {} is missing: run scripts/setup",
+        py.display()
+    );
     eprintln!("skipping: no aioquic venv at {} (scripts/setup makes it)", py.display());
     None
 }
@@ -46,10 +50,14 @@ fn h3(py: &PathBuf, s: &Server, reqs: &Value) -> Vec<Value> {
 fn aioquic_fetches_healthz_and_posts_saju_over_h3() {
     let Some(py) = python() else { return };
     let s = Server::start(&["--shards", "2", "--h3", "true", "--inference", "false"]);
-    let r = h3(&py, &s, &json!([
-        {"path": "/healthz"},
-        {"method": "POST", "path": "/v1/saju", "body": SAJU},
-    ]));
+    let r = h3(
+        &py,
+        &s,
+        &json!([
+            {"path": "/healthz"},
+            {"method": "POST", "path": "/v1/saju", "body": SAJU},
+        ]),
+    );
     assert_eq!((r[0]["status"].as_u64(), r[0]["body"].as_str()), (Some(200), Some("ok")));
     assert_eq!(r[1]["status"], 200, "{}", r[1]);
     assert_eq!(r[1]["headers"]["content-type"], "application/json");
@@ -120,7 +128,10 @@ fn gtlsclient() -> Option<PathBuf> {
         .map(|d| d.join("gtlsclient"))
         .find(|p| p.exists());
     if found.is_none() {
-        assert!(std::env::var_os("HYPERCUBE_REQUIRE_H3").is_none(), "HYPERCUBE_REQUIRE_H3 set but gtlsclient is missing: run scripts/setup");
+        assert!(
+            std::env::var_os("HYPERCUBE_REQUIRE_H3").is_none(),
+            "HYPERCUBE_REQUIRE_H3 set but gtlsclient is missing: run scripts/setup"
+        );
         eprintln!("skipping: no gtlsclient on PATH (apt-get install ngtcp2-client)");
     }
     found

@@ -57,8 +57,16 @@ fn a_connection_survives_source_port_changes() {
     assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let s = Server::start(&[
-        "--shards", "2", "--h3", "true", "--inference", "false",
-        "--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap(),
+        "--shards",
+        "2",
+        "--h3",
+        "true",
+        "--inference",
+        "false",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
     ]);
     let (addr, port) = (s.addr, s.addr.port());
     let cfg = client_config(&cert);

@@ -120,7 +120,11 @@ fn chunked_body_and_expect_continue() {
     let r = &parse_responses(&s.exchange(raw.as_bytes()), false)[0];
     assert_eq!(r.status, 422, "chunked body reached the handler: {}", r.text());
     let mut c = s.connect();
-    c.write_all(format!("POST /v1/saju HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", body.len()).as_bytes()).unwrap();
+    c.write_all(
+        format!("POST /v1/saju HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n", body.len())
+            .as_bytes(),
+    )
+    .unwrap();
     let mut buf = [0u8; 64];
     let n = c.read(&mut buf).unwrap();
     assert!(buf[..n].starts_with(b"HTTP/1.1 100 Continue\r\n\r\n"), "{:?}", String::from_utf8_lossy(&buf[..n]));
@@ -192,7 +196,8 @@ fn saju_chart_over_post_get_and_form() {
     };
     let form_json = &parse_responses(&s.exchange(raw("application/x-www-form-urlencoded", body).as_bytes()), false)[0];
     assert_eq!(form_json.body, post.body);
-    let form = raw("application/x-www-form-urlencoded", "datetime=1990-05-15T14%3A30%3A00&zone=Asia%2FSeoul&lon=126.98&gender=m&luck_year=2026");
+    let form =
+        raw("application/x-www-form-urlencoded", "datetime=1990-05-15T14%3A30%3A00&zone=Asia%2FSeoul&lon=126.98&gender=m&luck_year=2026");
     assert_eq!(parse_responses(&s.exchange(form.as_bytes()), false)[0].body, post.body);
     assert_eq!(parse_responses(&s.exchange(raw("text/xml", "<a/>").as_bytes()), false)[0].status, 415);
     let head = s.request("HEAD", "/v1/saju?datetime=1990-05-15T14:30:00&offset=540", None);

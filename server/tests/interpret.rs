@@ -23,10 +23,14 @@ fn model_flags(test: &str) -> Option<Vec<String>> {
     }
     let s = |p: PathBuf| p.to_string_lossy().into_owned();
     Some(vec![
-        "--ort-lib".into(), s(lib),
-        "--model-dir".into(), s(dir),
-        "--corpus-cache".into(), s(root().join(".deps/cache")),
-        "--ep".into(), "auto".into(),
+        "--ort-lib".into(),
+        s(lib),
+        "--model-dir".into(),
+        s(dir),
+        "--corpus-cache".into(),
+        s(root().join(".deps/cache")),
+        "--ep".into(),
+        "auto".into(),
     ])
 }
 
@@ -78,7 +82,9 @@ fn ask_at(addr: std::net::SocketAddr, question: &str, extra: &str) -> common::Re
 #[test]
 fn interpret_ranks_passages_for_a_chart_and_question() {
     let Some(s) = start_with_model("interpret_ranks_passages_for_a_chart_and_question", &["--shards", "2"]) else { return };
-    for (q, lang, domain) in [("올해 직장운은 어떤가요? 승진할 수 있을까요?", "ko", "domain:career"), ("How is my money this year?", "en", "domain:wealth")] {
+    for (q, lang, domain) in
+        [("올해 직장운은 어떤가요? 승진할 수 있을까요?", "ko", "domain:career"), ("How is my money this year?", "en", "domain:wealth")]
+    {
         let r = ask(&s, q, r#","top_k":4"#);
         assert_eq!(r.status, 200, "{}", r.text());
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();

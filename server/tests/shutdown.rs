@@ -82,7 +82,8 @@ fn in_flight_request_finishes_and_idle_connections_close() {
     let mut s = Server::start(&["--shards", "1"]);
     let body = r#"{"datetime":"1990-05-15T14:30:00","offset":99999}"#;
     let mut busy = s.connect();
-    busy.write_all(format!("POST /v1/saju HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{}", body.len(), &body[..10]).as_bytes()).unwrap();
+    busy.write_all(format!("POST /v1/saju HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\n\r\n{}", body.len(), &body[..10]).as_bytes())
+        .unwrap();
     let mut idle = s.connect();
     idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
     let mut buf = [0u8; 1024];
@@ -126,4 +127,3 @@ fn second_signal_exits_at_once() {
     s.signal(SIGINT);
     assert_eq!(s.wait_exit(Duration::from_secs(5)), Some(130));
 }
-

@@ -83,9 +83,7 @@ fn daily_is_pushed_on_subscribe() {
 
 #[test]
 fn backpressure_closes_a_stalled_reader_and_others_keep_their_latency() {
-    let s = Server::start(&[
-        "--shards", "1", "--ws-publish-api", "true", "--ws-send-queue-bytes", "262144", "--ws-close-timeout", "500ms",
-    ]);
+    let s = Server::start(&["--shards", "1", "--ws-publish-api", "true", "--ws-send-queue-bytes", "262144", "--ws-close-timeout", "500ms"]);
     let mut stalled = Ws::connect(s.addr, "/v1/ws", "");
     stalled.call(json!({"id": 1, "type": "subscribe", "topic": "firehose"}));
     let mut active = Ws::connect(s.addr, "/v1/ws", "");

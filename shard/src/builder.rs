@@ -1,6 +1,6 @@
 //! Starting shards: how many, where they run, which I/O driver.
 use crate::mailbox::Mailbox;
-use crate::sharded::{Local, Shared, Sharded};
+use crate::sharded::{Local, Sharded, Shared};
 use crate::stop::Stop;
 use std::future::Future;
 use std::io;
@@ -244,9 +244,8 @@ enum Rt {
 
 impl Rt {
     fn build(driver: Driver, ring_entries: u32) -> io::Result<Self> {
-        let epoll = || -> io::Result<Self> {
-            Ok(Self::Epoll(monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build()?))
-        };
+        let epoll =
+            || -> io::Result<Self> { Ok(Self::Epoll(monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build()?)) };
         match driver {
             Driver::Epoll => epoll(),
             Driver::IoUring | Driver::Auto => {

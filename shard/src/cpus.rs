@@ -2,11 +2,7 @@
 
 /// CPU ids in the calling thread's affinity mask; `[0]` if it cannot be read.
 pub fn allowed() -> Vec<usize> {
-    let mut ids: Vec<usize> = core_affinity::get_core_ids()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
+    let mut ids: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect();
     ids.sort_unstable();
     ids.dedup();
     if ids.is_empty() {

@@ -66,13 +66,7 @@ impl<S: 'static> Sharded<S> {
 
     fn post(&self, shard: usize, f: impl FnOnce(&Local<S>) + Send + 'static) -> Result<(), ShardError> {
         let mb = self.shared.mailboxes.get(shard).ok_or(ShardError::NoSuchShard(shard))?;
-        mb.push(Box::new(f)).map_err(|_| {
-            if mb.is_closed() {
-                ShardError::Stopped(shard)
-            } else {
-                ShardError::Full(shard)
-            }
-        })
+        mb.push(Box::new(f)).map_err(|_| if mb.is_closed() { ShardError::Stopped(shard) } else { ShardError::Full(shard) })
     }
 
     /// Run `f` on `shard` and get its result. Works from any thread and from any shard,

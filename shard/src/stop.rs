@@ -37,8 +37,7 @@ impl Stop {
         if self.inner.stopped.replace(true) {
             return;
         }
-        let wakers: Vec<Waker> =
-            self.inner.slots.borrow_mut().wakers.iter_mut().filter_map(Option::take).collect();
+        let wakers: Vec<Waker> = self.inner.slots.borrow_mut().wakers.iter_mut().filter_map(Option::take).collect();
         wakers.into_iter().for_each(Waker::wake);
     }
 

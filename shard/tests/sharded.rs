@@ -1,7 +1,7 @@
 //! End-to-end tests of the shard runtime: real threads, real monoio runtimes.
+use futures_executor::block_on;
 use shard::{Builder, Driver, DriverKind, Placement, ShardError, Sharded};
 use std::cell::Cell;
-use futures_executor::block_on;
 use std::time::Duration;
 
 struct State {
@@ -14,10 +14,7 @@ fn start(n: usize, driver: Driver) -> Sharded<State> {
         .shards(n)
         .placement(Placement::Unpinned)
         .driver(driver)
-        .start(
-            |ctx| Ok(State { id: ctx.id, hits: Cell::new(0) }),
-            |_state, ctx| async move { ctx.stop.stopped().await },
-        )
+        .start(|ctx| Ok(State { id: ctx.id, hits: Cell::new(0) }), |_state, ctx| async move { ctx.stop.stopped().await })
         .expect("start")
 }
 
@@ -32,10 +29,14 @@ fn invoke_broadcast_map_reduce_stop() {
     assert!(sh.broadcast(|s: &State| s.hits.set(s.hits.get() + 10)).is_empty());
     let total = block_on(sh.map_reduce(|s: &State| s.hits.get(), 0u64, |a, b| a + b)).unwrap();
     assert_eq!(total, 30);
-    let ids = block_on(sh.map_reduce(|s: &State| s.id, Vec::new(), |mut v, id| {
-        v.push(id);
-        v
-    }))
+    let ids = block_on(sh.map_reduce(
+        |s: &State| s.id,
+        Vec::new(),
+        |mut v, id| {
+            v.push(id);
+            v
+        },
+    ))
     .unwrap();
     assert_eq!(ids, vec![0, 1, 2]);
     assert_eq!(block_on(sh.invoke_on(7, |s: &State| s.id)), Err(ShardError::NoSuchShard(7)));
@@ -114,16 +115,18 @@ fn init_error_is_returned() {
 #[test]
 fn default_uses_io_uring_pinned() {
     let sh = Builder::new()
-        .start(|ctx| Ok(State { id: ctx.cpu.unwrap_or(usize::MAX), hits: Cell::new(0) }), |_s, ctx| async move {
-            ctx.stop.stopped().await
-        })
+        .start(|ctx| Ok(State { id: ctx.cpu.unwrap_or(usize::MAX), hits: Cell::new(0) }), |_s, ctx| async move { ctx.stop.stopped().await })
         .unwrap();
     assert_eq!(sh.len(), shard::cpus::allowed().len());
     assert!(sh.drivers().iter().all(|d| *d == Some(DriverKind::IoUring)), "{:?}", sh.drivers());
-    let cpus = block_on(sh.map_reduce(|s: &State| s.id, Vec::new(), |mut v, c| {
-        v.push(c);
-        v
-    }))
+    let cpus = block_on(sh.map_reduce(
+        |s: &State| s.id,
+        Vec::new(),
+        |mut v, c| {
+            v.push(c);
+            v
+        },
+    ))
     .unwrap();
     assert_eq!(cpus, shard::cpus::allowed());
     sh.stop();

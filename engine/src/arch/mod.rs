@@ -81,13 +81,9 @@ pub struct Outputs<'a> {
 pub(crate) fn check_lengths(inp: &Inputs<'_>, out: &Outputs<'_>) {
     let n = inp.utc_s.len();
     assert_eq!(inp.shift_ms.len(), n, "batch kernel: shift_ms has length {}, utc_s {n}", inp.shift_ms.len());
-    for (name, len) in [
-        ("year", out.year.len()),
-        ("month", out.month.len()),
-        ("day", out.day.len()),
-        ("hour", out.hour.len()),
-        ("day23", out.day23.len()),
-    ] {
+    for (name, len) in
+        [("year", out.year.len()), ("month", out.month.len()), ("day", out.day.len()), ("hour", out.hour.len()), ("day23", out.day23.len())]
+    {
         assert_eq!(len, n, "batch kernel: output {name} has length {len}, inputs {n}");
     }
 }

@@ -67,11 +67,7 @@ pub fn nutation_longitude_deg(t: f64) -> f64 {
     let sum: f64 = TERMS
         .iter()
         .map(|&(cd, cm, cmp, cf, co, s0, s1)| {
-            let arg = f64::from(cd) * d
-                + f64::from(cm) * m
-                + f64::from(cmp) * mp
-                + f64::from(cf) * f
-                + f64::from(co) * om;
+            let arg = f64::from(cd) * d + f64::from(cm) * m + f64::from(cmp) * mp + f64::from(cf) * f + f64::from(co) * om;
             (s0 + s1 * t) * arg.to_radians().sin()
         })
         .sum();

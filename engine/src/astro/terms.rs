@@ -13,14 +13,30 @@ pub const LAST_YEAR: i32 = 2101;
 
 /// Names of the 24 terms, table order (小寒 first): hanja, hangul, romanization.
 pub const TERM_NAMES: [(&str, &str, &str); 24] = [
-    ("小寒", "소한", "sohan"), ("大寒", "대한", "daehan"), ("立春", "입춘", "ipchun"),
-    ("雨水", "우수", "usu"), ("驚蟄", "경칩", "gyeongchip"), ("春分", "춘분", "chunbun"),
-    ("淸明", "청명", "cheongmyeong"), ("穀雨", "곡우", "gogu"), ("立夏", "입하", "ipha"),
-    ("小滿", "소만", "soman"), ("芒種", "망종", "mangjong"), ("夏至", "하지", "haji"),
-    ("小暑", "소서", "soseo"), ("大暑", "대서", "daeseo"), ("立秋", "입추", "ipchu"),
-    ("處暑", "처서", "cheoseo"), ("白露", "백로", "baengno"), ("秋分", "추분", "chubun"),
-    ("寒露", "한로", "hallo"), ("霜降", "상강", "sanggang"), ("立冬", "입동", "ipdong"),
-    ("小雪", "소설", "soseol"), ("大雪", "대설", "daeseol"), ("冬至", "동지", "dongji"),
+    ("小寒", "소한", "sohan"),
+    ("大寒", "대한", "daehan"),
+    ("立春", "입춘", "ipchun"),
+    ("雨水", "우수", "usu"),
+    ("驚蟄", "경칩", "gyeongchip"),
+    ("春分", "춘분", "chunbun"),
+    ("淸明", "청명", "cheongmyeong"),
+    ("穀雨", "곡우", "gogu"),
+    ("立夏", "입하", "ipha"),
+    ("小滿", "소만", "soman"),
+    ("芒種", "망종", "mangjong"),
+    ("夏至", "하지", "haji"),
+    ("小暑", "소서", "soseo"),
+    ("大暑", "대서", "daeseo"),
+    ("立秋", "입추", "ipchu"),
+    ("處暑", "처서", "cheoseo"),
+    ("白露", "백로", "baengno"),
+    ("秋分", "추분", "chubun"),
+    ("寒露", "한로", "hallo"),
+    ("霜降", "상강", "sanggang"),
+    ("立冬", "입동", "ipdong"),
+    ("小雪", "소설", "soseol"),
+    ("大雪", "대설", "daeseol"),
+    ("冬至", "동지", "dongji"),
 ];
 
 /// Unix milliseconds (UT) of term `k` (0..24) of Gregorian `year`, if in the table.

@@ -94,31 +94,16 @@ fn add_span(t: &DateTime, s: &LuckStart) -> DateTime {
 ///
 /// # Errors
 /// [`EngineError::OutOfRange`] if the adjacent 節 is outside the term table.
-pub fn luck(
-    utc_ms: i64,
-    local: &DateTime,
-    offset_s: i32,
-    year: GanZhi,
-    month: GanZhi,
-    gender: Gender,
-) -> Result<Luck, EngineError> {
+pub fn luck(utc_ms: i64, local: &DateTime, offset_s: i32, year: GanZhi, month: GanZhi, gender: Gender) -> Result<Luck, EngineError> {
     let forward = stem_is_yang(year.stem()) == (gender == Gender::Male);
     let range = || EngineError::OutOfRange(format!("{local}: adjacent 節 outside the term table"));
     let jie = if forward { jie_after(utc_ms) } else { jie_at_or_before(utc_ms) }.ok_or_else(range)?;
     // The term as a wall clock at the birth's offset, rounded to the second like the reference.
     let term_wall = (jie.ms + i64::from(offset_s) * 1000 + 500).div_euclid(1000) * 1000;
     let birth_wall = local.as_ms();
-    let minutes = if forward {
-        floor_minutes(term_wall) - floor_minutes(birth_wall)
-    } else {
-        floor_minutes(birth_wall) - floor_minutes(term_wall)
-    };
-    let start = LuckStart {
-        years: minutes / 4320,
-        months: minutes % 4320 / 360,
-        days: minutes % 360 / 12,
-        hours: minutes % 12 * 2,
-    };
+    let minutes =
+        if forward { floor_minutes(term_wall) - floor_minutes(birth_wall) } else { floor_minutes(birth_wall) - floor_minutes(term_wall) };
+    let start = LuckStart { years: minutes / 4320, months: minutes % 4320 / 360, days: minutes % 360 / 12, hours: minutes % 12 * 2 };
     let start_datetime = add_span(local, &start);
     let pillars = (1..=LUCK_PILLARS)
         .map(|i| {

@@ -31,7 +31,6 @@ pub struct StemInfo {
     pub ten_god: Option<TenGod>,
 }
 
-
 /// A branch of a pillar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BranchInfo {
@@ -214,12 +213,8 @@ impl Chart {
         let r = resolve(input, opts)?;
         let four = pillars_of(&r, opts.zi)?;
         let dm = four.day.stem();
-        let pillars = [
-            pillar("year", four.year, dm),
-            pillar("month", four.month, dm),
-            pillar("day", four.day, dm),
-            pillar("hour", four.hour, dm),
-        ];
+        let pillars =
+            [pillar("year", four.year, dm), pillar("month", four.month, dm), pillar("day", four.day, dm), pillar("hour", four.hour, dm)];
         let mut elements = ElementCounts::default();
         let mut elements_hidden = ElementCounts::default();
         for p in &pillars {
@@ -230,12 +225,8 @@ impl Chart {
         let range = || EngineError::OutOfRange(format!("{}: outside the solar-term table", r.local));
         let prev = jie_at_or_before(r.utc_ms).ok_or_else(range)?;
         let next = jie_after(r.utc_ms).ok_or_else(range)?;
-        let luck = input
-            .gender
-            .map(|g| luck::luck(r.utc_ms, &r.local, r.offset_s, four.year, four.month, g))
-            .transpose()?;
-        let year_luck =
-            opts.luck_year.map(|y| luck::year_luck(y, r.local.year, luck.as_ref())).transpose()?;
+        let luck = input.gender.map(|g| luck::luck(r.utc_ms, &r.local, r.offset_s, four.year, four.month, g)).transpose()?;
+        let year_luck = opts.luck_year.map(|y| luck::year_luck(y, r.local.year, luck.as_ref())).transpose()?;
         let [v0, v1] = void_branches(four.day);
         Ok(Self {
             moment: Moment {

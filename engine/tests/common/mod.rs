@@ -17,18 +17,14 @@ pub fn committed() -> bool {
 /// Loads `name` from `engine/tests/data`, or from the directory in `HYPERCUBE_VECTORS` (to run the
 /// same checks on freshly generated vectors, e.g. other seeds of the generators).
 pub fn load(name: &str) -> Table {
-    let dir = std::env::var("HYPERCUBE_VECTORS")
-        .unwrap_or_else(|_| format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")));
+    let dir = std::env::var("HYPERCUBE_VECTORS").unwrap_or_else(|_| format!("{}/tests/data", env!("CARGO_MANIFEST_DIR")));
     let path = format!("{dir}/{name}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut lines = text.lines().map(str::to_owned);
     let head = lines.next().expect("header");
     let header: Vec<String> = engine::csv::split_line(&head);
     let lines: Vec<String> = lines.filter(|l| !l.is_empty()).collect();
-    let rows = lines
-        .iter()
-        .map(|l| header.iter().cloned().zip(engine::csv::split_line(l)).collect())
-        .collect();
+    let rows = lines.iter().map(|l| header.iter().cloned().zip(engine::csv::split_line(l)).collect()).collect();
     Table { header: header.clone(), lines: std::iter::once(head).chain(lines).collect(), rows }
 }
 

@@ -456,7 +456,8 @@ fn run_mix(a: MixArgs) -> Result<(), String> {
     let mut entries = Vec::with_capacity(reqs.len());
     for r in &reqs {
         let headers: Vec<String> = a.load.headers.iter().chain(&r.headers).cloned().collect();
-        let template = RequestTemplate::new(&r.method, &host, &r.path, &headers, r.body.as_deref()).map_err(|e| format!("{}: {e}", r.display_name()))?;
+        let template = RequestTemplate::new(&r.method, &host, &r.path, &headers, r.body.as_deref())
+            .map_err(|e| format!("{}: {e}", r.display_name()))?;
         entries.push(Weighted { name: r.display_name(), weight: r.weight, template });
     }
     let mix = Mix::new(entries)?;
@@ -495,7 +496,11 @@ fn run_load(a: &LoadArgs, addr: SocketAddr, request: Mix, target: String, child:
     let live = !a.quiet && std::io::stderr().is_terminal();
     let mut line = LiveLine::default();
     let rep = if a.workers > 1 {
-        run_load_workers(a, &cfg, child, |t| if live { line.show(t) })?
+        run_load_workers(a, &cfg, child, |t| {
+            if live {
+                line.show(t)
+            }
+        })?
     } else {
         let progress_lines = a.progress_lines;
         let (stats, elapsed) = http::run(cfg.clone(), |t| {
@@ -536,7 +541,13 @@ impl LiveLine {
     fn show(&mut self, t: Tick) {
         let rps = t.responses.saturating_sub(self.last.1) as f64 / (t.elapsed.saturating_sub(self.last.0)).as_secs_f64().max(1e-9);
         self.last = (t.elapsed, t.responses);
-        eprint!("\r[{:>5.1}s] {rps:>8.0} rps, {} responses, {} errors, {} connections open   ", t.elapsed.as_secs_f64(), t.responses, t.errors, t.open);
+        eprint!(
+            "\r[{:>5.1}s] {rps:>8.0} rps, {} responses, {} errors, {} connections open   ",
+            t.elapsed.as_secs_f64(),
+            t.responses,
+            t.errors,
+            t.open
+        );
         let _ = std::io::stderr().flush();
     }
 }
@@ -610,7 +621,10 @@ fn run_plot(a: PlotArgs) -> Result<(), String> {
                 load::hist::add_pairs(&mut h, &pairs);
                 series.push((format!("{label} (handshakes)"), h));
             }
-            let target = reports.first().map(|(_, r)| r.target.clone()).or_else(|| holds.first().and_then(|(_, _, v)| v["target"].as_str().map(String::from)));
+            let target = reports
+                .first()
+                .map(|(_, r)| r.target.clone())
+                .or_else(|| holds.first().and_then(|(_, _, v)| v["target"].as_str().map(String::from)));
             let title = a.title.unwrap_or_else(|| format!("latency by percentile — {}", target.unwrap_or_default()));
             load::plot::spectrum(&series, &title, &font, out)?;
         }
@@ -655,7 +669,11 @@ fn run_h3(a: H3Args) -> Result<(), String> {
     let live = !a.quiet && std::io::stderr().is_terminal();
     let mut line = LiveLine::default();
     let (rep, quic) = if a.workers > 1 {
-        run_h3_workers(&a, &cfg, |t| if live { line.show(t) })?
+        run_h3_workers(&a, &cfg, |t| {
+            if live {
+                line.show(t)
+            }
+        })?
     } else {
         let progress_lines = a.progress_lines;
         let (stats, elapsed, quic) = load::h3::run(cfg.clone(), |t| {
@@ -734,7 +752,15 @@ fn run_ws_hold_workers(a: &WsHoldArgs) -> Result<(), String> {
         let share = a.connections / a.workers + usize::from(j < a.connections % a.workers);
         let mut c = std::process::Command::new(&exe);
         c.args(["ws-hold", &a.url, "-c", &share.to_string(), "-t", &a.threads.to_string(), "--subprotocol", &a.subprotocol]);
-        c.args(["--hold", &format!("{}s", a.hold.as_secs_f64()), "--timeout", &format!("{}s", a.timeout.as_secs_f64()), "-q", "--json", "-"]);
+        c.args([
+            "--hold",
+            &format!("{}s", a.hold.as_secs_f64()),
+            "--timeout",
+            &format!("{}s", a.timeout.as_secs_f64()),
+            "-q",
+            "--json",
+            "-",
+        ]);
         if let Some(p) = a.ping_interval {
             c.args(["--ping-interval", &format!("{}s", p.as_secs_f64())]);
         }
@@ -978,7 +1004,10 @@ fn run_ws_workers(a: &WsArgs) -> Result<(), String> {
         let err = std::thread::spawn(move || {
             let mut other = String::new();
             for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-                let f: Vec<u64> = line.strip_prefix("progress ").map(|r| r.split(' ').skip(1).filter_map(|x| x.parse().ok()).collect()).unwrap_or_default();
+                let f: Vec<u64> = line
+                    .strip_prefix("progress ")
+                    .map(|r| r.split(' ').skip(1).filter_map(|x| x.parse().ok()).collect())
+                    .unwrap_or_default();
                 if f.len() == 3 {
                     p.lock().unwrap_or_else(|e| e.into_inner())[j] = [f[0], f[1], f[2]];
                 } else {
@@ -1003,10 +1032,18 @@ fn run_ws_workers(a: &WsArgs) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(200));
         let t = t0.elapsed();
         if live && t.saturating_sub(last.0) >= Duration::from_secs(1) {
-            let sum = progress.lock().unwrap_or_else(|e| e.into_inner()).iter().fold([0u64; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
+            let sum =
+                progress.lock().unwrap_or_else(|e| e.into_inner()).iter().fold([0u64; 3], |a, p| [a[0] + p[0], a[1] + p[1], a[2] + p[2]]);
             let rps = sum[0].saturating_sub(last.1) as f64 / t.saturating_sub(last.0).as_secs_f64().max(1e-9);
             last = (t, sum[0]);
-            eprint!("\r[{:>5.1}s] {} workers: {} open, {} replies, {rps:.0} msg/s, {} errors   ", t.as_secs_f64(), k, sum[2], sum[0], sum[1]);
+            eprint!(
+                "\r[{:>5.1}s] {} workers: {} open, {} replies, {rps:.0} msg/s, {} errors   ",
+                t.as_secs_f64(),
+                k,
+                sum[2],
+                sum[0],
+                sum[1]
+            );
             let _ = std::io::stderr().flush();
         }
     }

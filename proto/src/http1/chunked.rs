@@ -30,20 +30,12 @@ pub(crate) struct Decoder {
 
 impl Decoder {
     pub(crate) fn new() -> Self {
-        Self {
-            state: State::Size,
-            body: BytesMut::new(),
-        }
+        Self { state: State::Size, body: BytesMut::new() }
     }
 
     /// Consume what it can from `input`. `Ok(true)`: the body is complete (take it
     /// with [`Decoder::take_body`]); `Ok(false)`: need more input.
-    pub(crate) fn decode(
-        &mut self,
-        input: &mut BytesMut,
-        max_body: usize,
-        max_trailer: usize,
-    ) -> Result<bool, ProtoError> {
+    pub(crate) fn decode(&mut self, input: &mut BytesMut, max_body: usize, max_trailer: usize) -> Result<bool, ProtoError> {
         loop {
             match self.state {
                 State::Size => {
@@ -70,11 +62,7 @@ impl Decoder {
                     self.body.extend_from_slice(&input[..n]);
                     input.advance(n);
                     let left = left - n as u64;
-                    self.state = if left == 0 {
-                        State::DataEnd
-                    } else {
-                        State::Data(left)
-                    };
+                    self.state = if left == 0 { State::DataEnd } else { State::Data(left) };
                 }
                 State::DataEnd => {
                     if input.len() < 2 {
@@ -100,10 +88,7 @@ impl Decoder {
                         return Ok(true); // the empty line ending the message
                     }
                     // A trailer field: `name ":" value`; name must be a non-empty token.
-                    let colon = line
-                        .iter()
-                        .position(|&b| b == b':')
-                        .ok_or(ProtoError::BadChunk)?;
+                    let colon = line.iter().position(|&b| b == b':').ok_or(ProtoError::BadChunk)?;
                     if colon == 0 || !line[..colon].iter().all(|&b| is_tchar(b)) {
                         return Err(ProtoError::BadChunk);
                     }
@@ -120,11 +105,7 @@ impl Decoder {
 
 /// Split one CRLF-terminated line (CRLF included) off `input`. A bare LF is an error.
 /// If no LF is found within `max` bytes, fails with `too_long`.
-fn take_line(
-    input: &mut BytesMut,
-    max: usize,
-    too_long: ProtoError,
-) -> Result<Option<BytesMut>, ProtoError> {
+fn take_line(input: &mut BytesMut, max: usize, too_long: ProtoError) -> Result<Option<BytesMut>, ProtoError> {
     match input.iter().take(max).position(|&b| b == b'\n') {
         Some(i) => {
             if i == 0 || input[i - 1] != b'\r' {
@@ -151,28 +132,16 @@ fn parse_size_line(line: &[u8]) -> Result<u64, ProtoError> {
             b'a'..=b'f' => b - b'a' + 10,
             _ => b - b'A' + 10,
         };
-        size = size
-            .checked_mul(16)
-            .and_then(|s| s.checked_add(u64::from(d)))
-            .ok_or(ProtoError::BadChunk)?;
+        size = size.checked_mul(16).and_then(|s| s.checked_add(u64::from(d))).ok_or(ProtoError::BadChunk)?;
     }
     let rest = &line[digits..];
     let rest_trimmed = {
-        let ws = rest
-            .iter()
-            .take_while(|&&b| b == b' ' || b == b'\t')
-            .count();
+        let ws = rest.iter().take_while(|&&b| b == b' ' || b == b'\t').count();
         &rest[ws..]
     };
     match rest_trimmed.first() {
         None if rest.is_empty() => Ok(size),
-        Some(b';')
-            if rest_trimmed
-                .iter()
-                .all(|&b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80) =>
-        {
-            Ok(size)
-        }
+        Some(b';') if rest_trimmed.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b) || b >= 0x80) => Ok(size),
         _ => Err(ProtoError::BadChunk),
     }
 }

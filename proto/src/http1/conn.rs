@@ -91,12 +91,7 @@ enum Read {
     /// Waiting for or inside a request head; `started` = when its first byte was seen.
     Head { started: Option<Instant> },
     /// Head parsed, reading its body since `started`.
-    Body {
-        head: Head,
-        kind: BodyKind,
-        started: Instant,
-        send_continue: bool,
-    },
+    Body { head: Head, kind: BodyKind, started: Instant, send_continue: bool },
     /// No more requests will be read: close once the queued responses are written.
     Done,
     /// A `101` was written: the bytes after it belong to another protocol.
@@ -168,11 +163,7 @@ impl Conn {
             // An empty buffer takes exactly what arrived (usually a whole request, handed out as
             // slices of it); a partial one grows geometrically. Either way nothing stays
             // allocated between requests, which keeps idle keep-alive connections small.
-            let extra = if self.input.is_empty() {
-                data.len()
-            } else {
-                data.len().max(self.input.len()).max(4096)
-            };
+            let extra = if self.input.is_empty() { data.len() } else { data.len().max(self.input.len()).max(4096) };
             self.input.reserve(extra);
         }
         self.input.extend_from_slice(data);
@@ -200,20 +191,9 @@ impl Conn {
     /// close`) is parsed until it is answered. Answered `101`, the response is written with
     /// `Connection: upgrade` and the connection switches protocols: see
     /// [`is_upgraded`](Self::is_upgraded). Any other answer resumes HTTP parsing.
-    pub fn respond(
-        &mut self,
-        id: RequestId,
-        resp: Response,
-        now: Instant,
-    ) -> Result<(), RespondError> {
-        let idx =
-            id.0.checked_sub(self.next_send)
-                .and_then(|i| usize::try_from(i).ok())
-                .ok_or(RespondError::UnknownRequest)?;
-        let slot = self
-            .slots
-            .get_mut(idx)
-            .ok_or(RespondError::UnknownRequest)?;
+    pub fn respond(&mut self, id: RequestId, resp: Response, now: Instant) -> Result<(), RespondError> {
+        let idx = id.0.checked_sub(self.next_send).and_then(|i| usize::try_from(i).ok()).ok_or(RespondError::UnknownRequest)?;
+        let slot = self.slots.get_mut(idx).ok_or(RespondError::UnknownRequest)?;
         if slot.resp.is_some() {
             return Err(RespondError::AlreadyAnswered);
         }
@@ -250,10 +230,7 @@ impl Conn {
             Read::Done | Read::Upgraded => None,
             // Waiting to send `100 Continue` behind in-flight responses: the client
             // waits for us, so the body timer starts when the 100 goes out.
-            Read::Body {
-                send_continue: true,
-                ..
-            } => None,
+            Read::Body { send_continue: true, .. } => None,
             Read::Body { started, .. } => started.checked_add(self.limits.body_timeout),
             Read::Head { started: Some(t) } => t.checked_add(self.limits.header_timeout),
             Read::Head { started: None } if self.slots.is_empty() && self.transmit().is_empty() => {
@@ -311,10 +288,7 @@ impl Conn {
 
     /// No partial request buffered, nothing in flight, nothing to send.
     pub fn is_idle(&self) -> bool {
-        matches!(self.read, Read::Head { started: None })
-            && self.input.is_empty()
-            && self.slots.is_empty()
-            && self.transmit().is_empty()
+        matches!(self.read, Read::Head { started: None }) && self.input.is_empty() && self.slots.is_empty() && self.transmit().is_empty()
     }
 
     /// Graceful drain: stop reading new requests (buffered, unparsed ones are dropped),
@@ -472,44 +446,26 @@ impl Conn {
                         break;
                     }
                 }
-                Read::Body {
-                    head,
-                    mut kind,
-                    started,
-                    mut send_continue,
-                } => {
+                Read::Body { head, mut kind, started, mut send_continue } => {
                     if !self.input.is_empty() {
                         send_continue = false; // the client did not wait
                     }
                     let done = match &mut kind {
-                        BodyKind::Length(n) => {
-                            (self.input.len() >= *n).then(|| self.input.split_to(*n).freeze())
-                        }
-                        BodyKind::Chunked(dec) => {
-                            match dec.decode(
-                                &mut self.input,
-                                self.limits.max_body,
-                                self.limits.max_head,
-                            ) {
-                                Ok(true) => Some(dec.take_body()),
-                                Ok(false) => None,
-                                Err(e) => {
-                                    self.fail(e);
-                                    continue;
-                                }
+                        BodyKind::Length(n) => (self.input.len() >= *n).then(|| self.input.split_to(*n).freeze()),
+                        BodyKind::Chunked(dec) => match dec.decode(&mut self.input, self.limits.max_body, self.limits.max_head) {
+                            Ok(true) => Some(dec.take_body()),
+                            Ok(false) => None,
+                            Err(e) => {
+                                self.fail(e);
+                                continue;
                             }
-                        }
+                        },
                     };
                     match done {
                         Some(body) => self.push_request(head, body),
                         None if self.eof => self.stop_reading(),
                         None => {
-                            self.read = Read::Body {
-                                head,
-                                kind,
-                                started,
-                                send_continue,
-                            };
+                            self.read = Read::Body { head, kind, started, send_continue };
                             break;
                         }
                     }
@@ -565,22 +521,12 @@ impl Conn {
                             let send_continue = head.expect_continue && self.input.is_empty();
                             // `n <= max_body`, which fits in usize.
                             let kind = BodyKind::Length(usize::try_from(n).unwrap_or(usize::MAX));
-                            self.read = Read::Body {
-                                head,
-                                kind,
-                                started: now,
-                                send_continue,
-                            };
+                            self.read = Read::Body { head, kind, started: now, send_continue };
                         }
                         Framing::Chunked => {
                             let send_continue = head.expect_continue && self.input.is_empty();
                             let kind = BodyKind::Chunked(Decoder::new());
-                            self.read = Read::Body {
-                                head,
-                                kind,
-                                started: now,
-                                send_continue,
-                            };
+                            self.read = Read::Body { head, kind, started: now, send_continue };
                         }
                     }
                     return true;
@@ -636,12 +582,7 @@ impl Conn {
             }
         }
         if self.slots.is_empty() {
-            if let Read::Body {
-                send_continue: send @ true,
-                started,
-                ..
-            } = &mut self.read
-            {
+            if let Read::Body { send_continue: send @ true, started, .. } = &mut self.read {
                 *send = false;
                 *started = self.clock;
                 self.out.extend_from_slice(CONTINUE);

@@ -78,14 +78,10 @@ impl Span {
     fn of(base: &[u8], part: &[u8]) -> Self {
         // Both slices come from the same buffer; compute the offset from the addresses.
         let start = (part.as_ptr() as usize).wrapping_sub(base.as_ptr() as usize);
-        Self {
-            start: start as u32,
-            end: (start + part.len()) as u32,
-        }
+        Self { start: start as u32, end: (start + part.len()) as u32 }
     }
     fn get(self, buf: &[u8]) -> &[u8] {
-        buf.get(self.start as usize..self.end as usize)
-            .unwrap_or_default()
+        buf.get(self.start as usize..self.end as usize).unwrap_or_default()
     }
 }
 
@@ -126,23 +122,17 @@ impl Request {
 
     /// First value of the header `name` (ASCII case-insensitive), without surrounding whitespace.
     pub fn header(&self, name: &str) -> Option<&[u8]> {
-        self.headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v)
+        self.headers().find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| v)
     }
 
     /// All values of the header `name`, in order.
     pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v)
+        self.headers().filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes())).map(|(_, v)| v)
     }
 
     /// All header fields as `(name, value)`, in the order received.
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        self.headers
-            .iter()
-            .map(move |&(n, v)| (n.get(&self.head), v.get(&self.head)))
+        self.headers.iter().map(move |&(n, v)| (n.get(&self.head), v.get(&self.head)))
     }
 
     /// Number of header fields.
@@ -192,14 +182,7 @@ impl ParsedHead {
     pub(crate) fn into_head(self, head: Bytes) -> Head {
         let method = Method::from_token(self.method.get(&head), &head, self.method.start as usize);
         Head {
-            request: Request {
-                method,
-                version: self.version,
-                body: Bytes::new(),
-                head,
-                target: self.target,
-                headers: self.headers,
-            },
+            request: Request { method, version: self.version, body: Bytes::new(), head, target: self.target, headers: self.headers },
             framing: self.framing,
             close: self.close,
             keep_alive_echo: self.keep_alive_echo,
@@ -214,9 +197,7 @@ fn map_httparse_error(e: httparse::Error, buf: &[u8]) -> ProtoError {
         httparse::Error::Version => {
             // "HTTP/<digit >= 2>" in the request line: a newer protocol.
             let line_end = buf.iter().position(|&b| b == b'\n').unwrap_or(buf.len());
-            let newer = buf[..line_end]
-                .windows(6)
-                .any(|w| w.starts_with(b"HTTP/") && matches!(w[5], b'2'..=b'9'));
+            let newer = buf[..line_end].windows(6).any(|w| w.starts_with(b"HTTP/") && matches!(w[5], b'2'..=b'9'));
             if newer {
                 ProtoError::VersionNotSupported
             } else {
@@ -229,11 +210,7 @@ fn map_httparse_error(e: httparse::Error, buf: &[u8]) -> ProtoError {
 
 /// Parse a head at the start of `buf` and validate its framing (RFC 9112 §6).
 /// `Ok(None)`: incomplete, need more bytes.
-pub(crate) fn parse_head(
-    buf: &[u8],
-    max_headers: usize,
-    max_body: usize,
-) -> Result<Option<ParsedHead>, ProtoError> {
+pub(crate) fn parse_head(buf: &[u8], max_headers: usize, max_body: usize) -> Result<Option<ParsedHead>, ProtoError> {
     let mut scratch = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS_CAP];
     let mut req = httparse::Request::new(&mut []);
     let n = max_headers.min(MAX_HEADERS_CAP);
@@ -245,11 +222,7 @@ pub(crate) fn parse_head(
     let (Some(method), Some(path), Some(version)) = (req.method, req.path, req.version) else {
         return Err(ProtoError::BadHead);
     };
-    let version = if version == 0 {
-        Version::Http10
-    } else {
-        Version::Http11
-    };
+    let version = if version == 0 { Version::Http10 } else { Version::Http11 };
 
     let mut headers = Vec::with_capacity(req.headers.len());
     let mut content_length: Option<u64> = None;
@@ -377,7 +350,5 @@ fn parse_decimal(s: &[u8]) -> Option<u64> {
     if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(s.iter().fold(0u64, |acc, &d| {
-        acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))
-    }))
+    Some(s.iter().fold(0u64, |acc, &d| acc.saturating_mul(10).saturating_add(u64::from(d - b'0'))))
 }

@@ -30,11 +30,7 @@ pub struct Response {
 impl Response {
     /// Empty response with `status` (a status outside 100..=999 is sent as 500).
     pub fn new(status: u16) -> Self {
-        Self {
-            status,
-            headers: Vec::new(),
-            body: Bytes::new(),
-        }
+        Self { status, headers: Vec::new(), body: Bytes::new() }
     }
 
     /// Append a header field.
@@ -77,31 +73,11 @@ pub(crate) enum ConnHeader {
 pub(crate) const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 /// Serialize `resp` onto `out`. `head_request`: keep `Content-Length`, omit the body.
-pub(crate) fn write_response(
-    out: &mut Vec<u8>,
-    resp: &Response,
-    head_request: bool,
-    conn: ConnHeader,
-) {
-    let status = if (100..=999).contains(&resp.status) {
-        resp.status
-    } else {
-        500
-    };
+pub(crate) fn write_response(out: &mut Vec<u8>, resp: &Response, head_request: bool, conn: ConnHeader) {
+    let status = if (100..=999).contains(&resp.status) { resp.status } else { 500 };
     let no_body = matches!(status, 100..=199 | 204 | 304);
-    let extra = resp
-        .headers
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + 4)
-        .sum::<usize>();
-    out.reserve(
-        64 + extra
-            + if no_body || head_request {
-                0
-            } else {
-                resp.body.len()
-            },
-    );
+    let extra = resp.headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum::<usize>();
+    out.reserve(64 + extra + if no_body || head_request { 0 } else { resp.body.len() });
 
     match status_line(status) {
         Some(line) => out.extend_from_slice(line),
@@ -150,10 +126,7 @@ fn is_framing_header(name: &str) -> bool {
 
 /// RFC 9110 token.
 fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }
 
 fn valid_value(value: &[u8]) -> bool {

@@ -173,12 +173,8 @@ impl Conn {
     pub fn deadline(&self) -> Option<Instant> {
         match self.state {
             State::Open if self.ping_out => self.last_rx.checked_add(self.limits.idle_timeout),
-            State::Open => self
-                .last_rx
-                .checked_add(self.limits.ping_interval.min(self.limits.idle_timeout)),
-            State::CloseSent { at } | State::Failed { at } => {
-                at.checked_add(self.limits.close_timeout)
-            }
+            State::Open => self.last_rx.checked_add(self.limits.ping_interval.min(self.limits.idle_timeout)),
+            State::CloseSent { at } | State::Failed { at } => at.checked_add(self.limits.close_timeout),
             State::Closed => None,
         }
     }
@@ -191,12 +187,7 @@ impl Conn {
             _ => return,
         }
         match self.state {
-            State::Open
-                if self
-                    .last_rx
-                    .checked_add(self.limits.idle_timeout)
-                    .is_some_and(|d| now >= d) =>
-            {
+            State::Open if self.last_rx.checked_add(self.limits.idle_timeout).is_some_and(|d| now >= d) => {
                 self.close(CloseCode::GOING_AWAY, "idle timeout", now);
             }
             State::Open => {
@@ -251,11 +242,7 @@ impl Conn {
 
     /// Open and nothing buffered either way (no partial frame or message, no output).
     pub fn is_idle(&self) -> bool {
-        self.state == State::Open
-            && self.input.is_empty()
-            && self.partial.is_none()
-            && self.ready.is_empty()
-            && self.transmit().is_empty()
+        self.state == State::Open && self.input.is_empty() && self.partial.is_none() && self.ready.is_empty() && self.transmit().is_empty()
     }
 
     /// Still open (no close frame sent or received).
@@ -296,11 +283,7 @@ impl Conn {
         }
         self.compact_out();
         let c = code.0.to_be_bytes();
-        write_frame_parts(
-            &mut self.out,
-            Opcode::Close,
-            &[&c, &reason.as_bytes()[..end]],
-        );
+        write_frame_parts(&mut self.out, Opcode::Close, &[&c, &reason.as_bytes()[..end]]);
     }
 
     /// Fail the connection (RFC 6455 §7.1.7): send a close with `code`, read no more.
@@ -368,12 +351,7 @@ impl Conn {
             (Opcode::Continuation, Some(p)) if p.text => &p.data[p.valid_to..],
             _ => return Ok(()),
         };
-        let early = self.early.get_or_insert_with(|| {
-            Box::new(EarlyUtf8 {
-                checked: 0,
-                carry: carry_in.to_vec(),
-            })
-        });
+        let early = self.early.get_or_insert_with(|| Box::new(EarlyUtf8 { checked: 0, carry: carry_in.to_vec() }));
         if avail.len() <= early.checked {
             return Ok(());
         }
@@ -390,13 +368,7 @@ impl Conn {
         Ok(())
     }
 
-    fn frame(
-        &mut self,
-        fin: bool,
-        op: Opcode,
-        payload: &[u8],
-        mask: [u8; 4],
-    ) -> Result<(), CloseCode> {
+    fn frame(&mut self, fin: bool, op: Opcode, payload: &[u8], mask: [u8; 4]) -> Result<(), CloseCode> {
         let unmask = |dst: &mut Vec<u8>| {
             let start = dst.len();
             dst.extend_from_slice(payload);
@@ -410,11 +382,7 @@ impl Conn {
                 if payload.len() > self.limits.max_message {
                     return Err(CloseCode::TOO_BIG);
                 }
-                let mut p = Partial {
-                    text: op == Opcode::Text,
-                    data: Vec::with_capacity(payload.len()),
-                    valid_to: 0,
-                };
+                let mut p = Partial { text: op == Opcode::Text, data: Vec::with_capacity(payload.len()), valid_to: 0 };
                 unmask(&mut p.data);
                 p.check_utf8(fin)?;
                 if fin {
@@ -455,11 +423,7 @@ impl Conn {
                     // Echo the code (none if none was given).
                     self.compact_out();
                     let echo = code.map(|c| c.0.to_be_bytes());
-                    write_frame(
-                        &mut self.out,
-                        Opcode::Close,
-                        echo.as_ref().map_or(&[][..], |c| &c[..]),
-                    );
+                    write_frame(&mut self.out, Opcode::Close, echo.as_ref().map_or(&[][..], |c| &c[..]));
                     self.note_close(code.unwrap_or(CloseCode::NO_STATUS), true);
                 }
                 self.state = State::Closed;
@@ -475,10 +439,6 @@ impl Conn {
             return; // data after our close frame is discarded
         }
         let data = Bytes::from(p.data);
-        self.ready.push_back(if p.text {
-            Message::Text(data)
-        } else {
-            Message::Binary(data)
-        });
+        self.ready.push_back(if p.text { Message::Text(data) } else { Message::Binary(data) });
     }
 }

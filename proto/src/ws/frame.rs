@@ -102,13 +102,7 @@ pub(crate) fn parse_header(buf: &[u8], max_frame: u64) -> Result<Option<Header>,
     }
     let mut mask = [0u8; 4];
     mask.copy_from_slice(&buf[size - 4..size]);
-    Ok(Some(Header {
-        fin,
-        opcode,
-        mask,
-        len,
-        size,
-    }))
+    Ok(Some(Header { fin, opcode, mask, len, size }))
 }
 
 /// XOR `data` with `mask`, where `data[0]` is payload byte number `offset`.
@@ -128,12 +122,7 @@ pub(crate) fn apply_mask(data: &mut [u8], mask: [u8; 4], offset: usize) {
 
 fn rotate(mask: [u8; 4], offset: usize) -> [u8; 4] {
     let k = offset % 4;
-    [
-        mask[k],
-        mask[(k + 1) % 4],
-        mask[(k + 2) % 4],
-        mask[(k + 3) % 4],
-    ]
+    [mask[k], mask[(k + 1) % 4], mask[(k + 2) % 4], mask[(k + 3) % 4]]
 }
 
 /// Append an unmasked, final server frame with `payload` to `out`.
@@ -207,39 +196,15 @@ mod tests {
         for cut in 0..6 {
             assert_eq!(parse_header(&f[..cut], 100), Ok(None));
         }
-        assert_eq!(
-            parse_header(&[0x81, 0x02], 100),
-            Err(CloseCode::PROTOCOL),
-            "unmasked"
-        );
-        assert_eq!(
-            parse_header(&[0xC1, 0x82], 100),
-            Err(CloseCode::PROTOCOL),
-            "rsv1"
-        );
-        assert_eq!(
-            parse_header(&[0x83, 0x82], 100),
-            Err(CloseCode::PROTOCOL),
-            "opcode 3"
-        );
-        assert_eq!(
-            parse_header(&[0x09, 0x80], 100),
-            Err(CloseCode::PROTOCOL),
-            "fragmented ping"
-        );
-        assert_eq!(
-            parse_header(&[0x89, 0xFE], 100),
-            Err(CloseCode::PROTOCOL),
-            "long ping"
-        );
+        assert_eq!(parse_header(&[0x81, 0x02], 100), Err(CloseCode::PROTOCOL), "unmasked");
+        assert_eq!(parse_header(&[0xC1, 0x82], 100), Err(CloseCode::PROTOCOL), "rsv1");
+        assert_eq!(parse_header(&[0x83, 0x82], 100), Err(CloseCode::PROTOCOL), "opcode 3");
+        assert_eq!(parse_header(&[0x09, 0x80], 100), Err(CloseCode::PROTOCOL), "fragmented ping");
+        assert_eq!(parse_header(&[0x89, 0xFE], 100), Err(CloseCode::PROTOCOL), "long ping");
         let big = client_frame(true, 2, &[0; 200], [0; 4]);
         assert_eq!(parse_header(&big, 100), Err(CloseCode::TOO_BIG));
         let mut huge = vec![0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(
-            parse_header(&huge, u64::MAX),
-            Err(CloseCode::PROTOCOL),
-            "64-bit top bit"
-        );
+        assert_eq!(parse_header(&huge, u64::MAX), Err(CloseCode::PROTOCOL), "64-bit top bit");
         huge[2] = 0;
         assert_eq!(parse_header(&huge, u64::MAX).unwrap().unwrap().len, 0);
     }

@@ -144,8 +144,7 @@ fn unavailable(u: &Unavailable) -> Resp {
 }
 
 fn parse(body: &[u8]) -> Result<Request, InputError> {
-    let v: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| InputError::Syntax(format!("body is not valid JSON: {e}")))?;
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| InputError::Syntax(format!("body is not valid JSON: {e}")))?;
     let serde_json::Value::Object(mut obj) = v else {
         return Err(InputError::Syntax("body must be a JSON object".into()));
     };

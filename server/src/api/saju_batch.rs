@@ -26,10 +26,20 @@ struct Out {
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Item {
-    Ok { index: usize, four_pillars: engine::FourPillars },
+    Ok {
+        index: usize,
+        four_pillars: engine::FourPillars,
+    },
     /// `?format=compact`: the four sexagenary indices (0 = 甲子) year, month, day, hour.
-    Compact { index: usize, pillars: [u8; 4] },
-    Err { index: usize, error: String, field: Option<String> },
+    Compact {
+        index: usize,
+        pillars: [u8; 4],
+    },
+    Err {
+        index: usize,
+        error: String,
+        field: Option<String>,
+    },
 }
 
 /// Why one item was rejected.
@@ -56,9 +66,7 @@ pub(crate) fn post(content_type: Option<&[u8]>, query: &str, body: &[u8], max_it
         None => body.trim_ascii_start().first() == Some(&b'['),
         Some(_) => return Resp::error(415, "unsupported_media_type", "send application/json or application/x-ndjson", None),
     };
-    let too_many = |n: usize| {
-        Resp::error(413, "too_many_items", &format!("{n} items; at most {max_items} per batch"), None)
-    };
+    let too_many = |n: usize| Resp::error(413, "too_many_items", &format!("{n} items; at most {max_items} per batch"), None);
     let mut parsed: Vec<Result<(engine::BirthInput, engine::Options), ItemError>> = Vec::new();
     if array {
         let mut scratch = body.to_vec();
@@ -91,7 +99,9 @@ pub(crate) fn post(content_type: Option<&[u8]>, query: &str, body: &[u8], max_it
         .enumerate()
         .map(|(index, p)| {
             let r = match p {
-                Ok(_) => pillars.next().unwrap_or_else(|| Err(engine::EngineError::OutOfRange("internal".into()))).map_err(ItemError::Engine),
+                Ok(_) => {
+                    pillars.next().unwrap_or_else(|| Err(engine::EngineError::OutOfRange("internal".into()))).map_err(ItemError::Engine)
+                }
                 Err(e) => Err(e),
             };
             match r {

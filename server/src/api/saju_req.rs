@@ -3,8 +3,7 @@
 use super::input::{Fields, InputError};
 
 /// Every accepted field.
-pub(crate) const FIELDS: &[&str] =
-    &["datetime", "offset", "zone", "lon", "solar_time", "zi", "gender", "lunar", "leap", "luck_year"];
+pub(crate) const FIELDS: &[&str] = &["datetime", "offset", "zone", "lon", "solar_time", "zi", "gender", "lunar", "leap", "luck_year"];
 
 /// Where the wall clock is.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,9 +42,7 @@ impl SajuRequest {
         let tz = match (f.int("offset")?, f.str("zone")?) {
             (Some(_), Some(_)) => return Err(InputError::field("offset", "give offset or zone, not both")),
             (None, None) => return Err(InputError::field("offset", "required (minutes east of UTC) unless zone is given")),
-            (Some(o), None) if !(-720..=840).contains(&o) => {
-                return Err(InputError::field("offset", "must be within -720..=840 minutes"))
-            }
+            (Some(o), None) if !(-720..=840).contains(&o) => return Err(InputError::field("offset", "must be within -720..=840 minutes")),
             (Some(o), None) => Tz::Offset(o as i32),
             (None, Some(z)) => Tz::Zone(z.to_string()),
         };
@@ -106,7 +103,8 @@ fn parse_datetime(s: &str, lunar: bool) -> Result<(i32, u8, u8, u8, u8, u8), Inp
     };
     let (year, month, day) = (num(y)? as i32, num(m)?, num(dd)?);
     let (hour, minute, second) = (num(h)?, num(mi)?, num(sec)?);
-    let range = |ok: bool, what: &str| if ok { Ok(()) } else { Err(InputError::field("datetime", format!("{what} out of range in {s:?}"))) };
+    let range =
+        |ok: bool, what: &str| if ok { Ok(()) } else { Err(InputError::field("datetime", format!("{what} out of range in {s:?}"))) };
     range((1..=12).contains(&month), "month")?;
     let max_day = if lunar { 30 } else { u32::from(engine::calendar::days_in_month(year, month as u8)) };
     range((1..=max_day).contains(&day), "day")?;

@@ -32,9 +32,33 @@ pub(crate) struct Limits {
 
 const POS: [&str; 4] = ["year", "month", "day", "hour"];
 const FIELDS: &[&str] = &[
-    "start", "end", "offset", "zone", "step", "zi", "cursor", "limit", "birth_datetime", "birth_offset", "birth_zone",
-    "avoid_clash", "year", "year_stem", "year_branch", "year_ten_gods", "month", "month_stem", "month_branch",
-    "month_ten_gods", "day", "day_stem", "day_branch", "day_ten_gods", "hour", "hour_stem", "hour_branch",
+    "start",
+    "end",
+    "offset",
+    "zone",
+    "step",
+    "zi",
+    "cursor",
+    "limit",
+    "birth_datetime",
+    "birth_offset",
+    "birth_zone",
+    "avoid_clash",
+    "year",
+    "year_stem",
+    "year_branch",
+    "year_ten_gods",
+    "month",
+    "month_stem",
+    "month_branch",
+    "month_ten_gods",
+    "day",
+    "day_stem",
+    "day_branch",
+    "day_ten_gods",
+    "hour",
+    "hour_stem",
+    "hour_branch",
     "hour_ten_gods",
 ];
 
@@ -225,7 +249,8 @@ fn plan(f: &Fields<'_>, limits: Limits) -> Result<Plan, InputError> {
                 Clock::Offset(o) => o,
                 Clock::Zone(z) => z.offset_at(t * 1000),
             };
-            let b = engine::batch::PillarBatch::compute(&[t], &[off * 1000]).map_err(|(_, e)| InputError::field("birth_datetime", e.to_string()))?;
+            let b = engine::batch::PillarBatch::compute(&[t], &[off * 1000])
+                .map_err(|(_, e)| InputError::field("birth_datetime", e.to_string()))?;
             let fp = b.get(0, zi);
             pattern.day_master = Some(fp.day.stem());
             Some(fp)

@@ -84,8 +84,8 @@ fn fail(msg: &str) -> ExitCode {
 
 fn build(a: &ChartArgs, transition: TransitionPolicy) -> Result<(BirthInput, Options), EngineError> {
     let dt = a.datetime.as_deref().unwrap_or_default();
-    let t = engine::calendar::parse_datetime(dt)
-        .ok_or_else(|| EngineError::InvalidDateTime(format!("{dt:?} (want YYYY-MM-DDTHH:MM[:SS])")))?;
+    let t =
+        engine::calendar::parse_datetime(dt).ok_or_else(|| EngineError::InvalidDateTime(format!("{dt:?} (want YYYY-MM-DDTHH:MM[:SS])")))?;
     let time = match (&a.zone, a.offset) {
         (Some(z), _) => TimeBasis::Zone(z.parse()?),
         (None, Some(o)) => TimeBasis::Offset(o),

@@ -32,12 +32,9 @@ pub(crate) fn run(args: LunarArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let res: Result<String, EngineError> = if args.to_solar {
-        lunar_to_solar(LunarDate { year: y, month: m, day: d, leap: args.leap })
-            .map(|(sy, sm, sd)| format!("{sy:04}-{sm:02}-{sd:02}"))
+        lunar_to_solar(LunarDate { year: y, month: m, day: d, leap: args.leap }).map(|(sy, sm, sd)| format!("{sy:04}-{sm:02}-{sd:02}"))
     } else {
-        solar_to_lunar(y, m, d).map(|l| {
-            format!("{:04}-{:02}-{:02}{}", l.year, l.month, l.day, if l.leap { " (leap)" } else { "" })
-        })
+        solar_to_lunar(y, m, d).map(|l| format!("{:04}-{:02}-{:02}{}", l.year, l.month, l.day, if l.leap { " (leap)" } else { "" }))
     };
     match res {
         Ok(s) => {

@@ -71,7 +71,8 @@ fn on_tokio(st: Rc<ShardState>, ep: Arc<Endpoint>, h3: H3Config, listen: std::ne
     local.block_on(&rt, async move {
         // The socket as `serve` makes it (shard::listener::udp: SO_REUSEPORT, no extra options).
         let sock = shard::listener::udp(listen, shard::listener::ListenOpts { backlog: 0, incoming_cpu: None })?;
-        let endpoint = quinn::Endpoint::new(quinn::EndpointConfig::default(), Some(ep.server.clone()), sock, Arc::new(quinn::TokioRuntime))?;
+        let endpoint =
+            quinn::Endpoint::new(quinn::EndpointConfig::default(), Some(ep.server.clone()), sock, Arc::new(quinn::TokioRuntime))?;
         info!(addr = %endpoint.local_addr()?, "h3-baseline: quinn + h3 on tokio current_thread");
         while let Some(incoming) = endpoint.accept().await {
             let (st, h3) = (st.clone(), h3.clone());
@@ -91,7 +92,8 @@ async fn connection(st: Rc<ShardState>, incoming: quinn::Incoming, cfg: &H3Confi
         }
     };
     Stats::add(&st.stats.conns_accepted, 1);
-    let built = ::h3::server::builder().max_field_section_size(cfg.max_field_section).build::<_, Bytes>(h3_quinn::Connection::new(conn)).await;
+    let built =
+        ::h3::server::builder().max_field_section_size(cfg.max_field_section).build::<_, Bytes>(h3_quinn::Connection::new(conn)).await;
     let mut h3c = match built {
         Ok(c) => c,
         Err(e) => {

@@ -129,10 +129,8 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
         }
     };
     Stats::add(&st.stats.conns_accepted, 1);
-    let built = h3::server::builder()
-        .max_field_section_size(cfg.max_field_section)
-        .build::<_, Bytes>(h3_quinn::Connection::new(conn))
-        .await;
+    let built =
+        h3::server::builder().max_field_section_size(cfg.max_field_section).build::<_, Bytes>(h3_quinn::Connection::new(conn)).await;
     let mut h3c = match built {
         Ok(c) => c,
         Err(e) => {
@@ -279,8 +277,7 @@ where
     if !head_only {
         b = b.header(http::header::CONTENT_LENGTH, r.body.len());
     }
-    b = b
-        .header(http::header::DATE, http::HeaderValue::from_maybe_shared(st.date.get()).unwrap_or(http::HeaderValue::from_static("")));
+    b = b.header(http::header::DATE, http::HeaderValue::from_maybe_shared(st.date.get()).unwrap_or(http::HeaderValue::from_static("")));
     if let Some(allow) = r.allow {
         b = b.header(http::header::ALLOW, allow);
     }

@@ -76,13 +76,8 @@ const RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
 /// 4: return 0xffffffff                past the end → the hash
 /// ```
 /// A packet too short to load from ends the program with 0 (shard 0 drops it).
-pub(crate) const PROGRAM: [libc::sock_filter; 5] = [
-    insn(LD_B_ABS, 0, 0, 0),
-    insn(JSET_K, 2, 0, 0x80),
-    insn(LD_B_ABS, 0, 0, 1),
-    insn(RET_A, 0, 0, 0),
-    insn(RET_K, 0, 0, u32::MAX),
-];
+pub(crate) const PROGRAM: [libc::sock_filter; 5] =
+    [insn(LD_B_ABS, 0, 0, 0), insn(JSET_K, 2, 0, 0x80), insn(LD_B_ABS, 0, 0, 1), insn(RET_A, 0, 0, 0), insn(RET_K, 0, 0, u32::MAX)];
 
 #[cfg(test)]
 mod tests {

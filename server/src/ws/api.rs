@@ -186,7 +186,8 @@ mod tests {
 
     #[test]
     fn chart_errors_carry_id_status_and_field() {
-        let Outcome::Reply(r) = chart(&json!(7), json!({"datetime": "1990-13-01T00:00:00", "offset": 540}).as_object().cloned().unwrap()) else {
+        let Outcome::Reply(r) = chart(&json!(7), json!({"datetime": "1990-13-01T00:00:00", "offset": 540}).as_object().cloned().unwrap())
+        else {
             panic!("reply expected")
         };
         let v: Value = serde_json::from_str(&r).unwrap();

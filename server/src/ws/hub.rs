@@ -96,9 +96,7 @@ impl Hub {
         let mut slots = self.slots.borrow_mut();
         let id = match self.free.borrow_mut().pop() {
             Some(id) => id,
-            None => {
-                slots.push(Slot::default()) as ConnId
-            }
+            None => slots.push(Slot::default()) as ConnId,
         };
         if let Some(s) = slots.get_mut(id as usize) {
             let serial = self.next_serial.get().wrapping_add(1);

@@ -35,8 +35,8 @@ use metrics::Counters;
 use monoio::net::TcpStream;
 use proto::http1;
 use proto::ws::{handshake, CloseCode, Conn, Message};
-use std::os::fd::AsRawFd;
 use std::future::Future;
+use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -102,13 +102,7 @@ fn refusal(status: u16, detail: &str) -> http1::Response {
 /// A plain fn returning an `async move` block rather than an `async fn`: an async fn moves its
 /// arguments into locals and keeps both copies in the future (the stream alone is 80 bytes),
 /// and the task of an idle connection is most of what it costs.
-pub(crate) fn run(
-    st: Rc<ShardState>,
-    stop: shard::Stop,
-    stream: TcpStream,
-    input: BytesMut,
-    kind: Kind,
-) -> impl Future<Output = ()> {
+pub(crate) fn run(st: Rc<ShardState>, stop: shard::Stop, stream: TcpStream, input: BytesMut, kind: Kind) -> impl Future<Output = ()> {
     st.ws.start_sweeper(&stop);
     drop(stop);
     let id = st.ws.register();

@@ -158,11 +158,8 @@ pub fn parse_responses(mut buf: &[u8], head_only: bool) -> Vec<Response> {
             buf = rest;
             continue;
         }
-        let len: usize = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .map(|(_, v)| v.parse().unwrap())
-            .unwrap_or(0);
+        let len: usize =
+            headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("content-length")).map(|(_, v)| v.parse().unwrap()).unwrap_or(0);
         let len = if head_only { 0 } else { len };
         if rest.len() < len {
             break;

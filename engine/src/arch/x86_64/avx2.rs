@@ -54,9 +54,8 @@ unsafe fn pillars_avx2(inp: &Inputs<'_>, out: &mut Outputs<'_>) {
     let mut i = 0;
     while i + 4 <= n {
         // SAFETY: items i..i + 4 are in bounds of every slice (lengths checked above).
-        let r = unsafe {
-            step(t, _mm256_loadu_si256(inp.utc_s.as_ptr().add(i).cast()), _mm_loadu_si128(inp.shift_ms.as_ptr().add(i).cast()))
-        };
+        let r =
+            unsafe { step(t, _mm256_loadu_si256(inp.utc_s.as_ptr().add(i).cast()), _mm_loadu_si128(inp.shift_ms.as_ptr().add(i).cast())) };
         for (k, o) in [&mut *out.year, &mut *out.month, &mut *out.day, &mut *out.hour, &mut *out.day23].into_iter().enumerate() {
             o[i..i + 4].copy_from_slice(&r[k]);
         }

@@ -154,9 +154,16 @@ unsafe fn step(t: &Tables, inp: &Inputs<'_>, out: &mut Outputs<'_>, i: usize, ma
     // Narrow in registers: year | month << 8 | day << 16 | hour << 24 is exact in f64 and fits
     // an i32, so one conversion, one in-lane byte shuffle and one cross-lane dword permute give
     // the four outputs as the four 64-bit elements of one vector (8 bytes each).
-    let packed = _mm512_fmadd_pd(_mm512_fmadd_pd(_mm512_fmadd_pd(hour, _mm512_set1_pd(256.0), day), _mm512_set1_pd(256.0), month), _mm512_set1_pd(256.0), year);
+    let packed = _mm512_fmadd_pd(
+        _mm512_fmadd_pd(_mm512_fmadd_pd(hour, _mm512_set1_pd(256.0), day), _mm512_set1_pd(256.0), month),
+        _mm512_set1_pd(256.0),
+        year,
+    );
     let v = _mm512_cvttpd_epi32(packed);
-    let v = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15));
+    let v = _mm256_shuffle_epi8(
+        v,
+        _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15),
+    );
     let v = _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     let (lo, hi) = (_mm256_castsi256_si128(v), _mm256_extracti128_si256::<1>(v));
     let d23 = _mm256_cvtepi32_epi8(_mm512_cvttpd_epi32(day23));

@@ -100,8 +100,7 @@ fn exercise(limits: Limits, data: &[u8], steps: &[Step], respect_wants_read: boo
             Step::Respond(k) => {
                 if !pending.is_empty() {
                     let id = pending.remove(k % pending.len());
-                    conn.respond(id, Response::text(200, "abc"), now)
-                        .expect("valid id");
+                    conn.respond(id, Response::text(200, "abc"), now).expect("valid id");
                     answered += 1;
                 }
             }
@@ -126,16 +125,8 @@ fn exercise(limits: Limits, data: &[u8], steps: &[Step], respect_wants_read: boo
         let (slots, ready) = conn.queued();
         assert!(slots <= limits.max_pipelined + 1, "slots {slots}");
         assert!(ready <= limits.max_pipelined);
-        assert!(
-            conn.buffered_input() <= conn.input_limit(),
-            "input {}",
-            conn.buffered_input()
-        );
-        assert!(
-            conn.transmit().len() <= (answered + 2) * MAX_RESPONSE,
-            "output {} for {answered} answers",
-            conn.transmit().len()
-        );
+        assert!(conn.buffered_input() <= conn.input_limit(), "input {}", conn.buffered_input());
+        assert!(conn.transmit().len() <= (answered + 2) * MAX_RESPONSE, "output {} for {answered} answers", conn.transmit().len());
         assert!(conn.in_flight() >= pending.len());
         if let Some(d) = conn.deadline() {
             assert!(d >= base);

@@ -56,13 +56,7 @@ pub(super) struct Harness {
 impl Harness {
     pub(super) fn new(limits: Limits) -> Self {
         let base = Instant::now();
-        Self {
-            conn: Conn::new(limits, base),
-            base,
-            now: base,
-            seen: Vec::new(),
-            out: Vec::new(),
-        }
+        Self { conn: Conn::new(limits, base), base, now: base, seen: Vec::new(), out: Vec::new() }
     }
 
     pub(super) fn at(&mut self, secs: f64) -> Instant {
@@ -118,22 +112,13 @@ pub(super) fn run(limits: &Limits, chunks: &[&[u8]]) -> (Vec<Seen>, Vec<u8>, boo
 
 /// The exact bytes of an `echo`-style 200 text response.
 pub(super) fn text_200(body: &str, conn: Option<&str>) -> String {
-    let conn = conn
-        .map(|c| format!("Connection: {c}\r\n"))
-        .unwrap_or_default();
-    format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n{conn}Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
+    let conn = conn.map(|c| format!("Connection: {c}\r\n")).unwrap_or_default();
+    format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\n{conn}Content-Length: {}\r\n\r\n{body}", body.len())
 }
 
 /// The exact bytes of an error response.
 pub(super) fn error_response(e: super::ProtoError) -> String {
-    let body = format!(
-        "{{\"error\":\"{}\",\"detail\":\"{}\"}}",
-        e.code(),
-        e.detail()
-    );
+    let body = format!("{{\"error\":\"{}\",\"detail\":\"{}\"}}", e.code(), e.detail());
     let line = match e.status() {
         400 => "400 Bad Request",
         408 => "408 Request Timeout",
@@ -144,8 +129,5 @@ pub(super) fn error_response(e: super::ProtoError) -> String {
         505 => "505 HTTP Version Not Supported",
         s => panic!("unexpected status {s}"),
     };
-    format!(
-        "HTTP/1.1 {line}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
+    format!("HTTP/1.1 {line}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}", body.len())
 }

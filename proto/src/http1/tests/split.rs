@@ -6,8 +6,7 @@ use proptest::prelude::*;
 use super::super::{Limits, Version};
 use super::{run, text_200};
 
-const GET: &[u8] =
-    b"GET /hello?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\nAccept: */*\r\n\r\n";
+const GET: &[u8] = b"GET /hello?x=1 HTTP/1.1\r\nHost: example.com\r\nUser-Agent: t/1\r\nAccept: */*\r\n\r\n";
 const HEAD: &[u8] = b"HEAD /hello HTTP/1.1\r\nHost: a\r\n\r\n";
 const POST_CL: &[u8] = b"POST /submit HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world";
 const CHUNKED: &[u8] = b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\
@@ -15,10 +14,8 @@ const CHUNKED: &[u8] = b"POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunk
 const PIPELINED: &[u8] = b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n\
 POST /2 HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc\
 GET /3 HTTP/1.1\r\nHost: a\r\n\r\n";
-const HTTP10_KA: &[u8] =
-    b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n";
-const EXPECT: &[u8] =
-    b"POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nping";
+const HTTP10_KA: &[u8] = b"GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /b HTTP/1.0\r\n\r\n";
+const EXPECT: &[u8] = b"POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nping";
 
 const CONTINUE: &str = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -47,41 +44,27 @@ fn whole_inputs_give_the_expected_output() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].target, b"/hello?x=1");
     assert_eq!(seen[0].headers.len(), 3);
-    assert_eq!(
-        String::from_utf8_lossy(&out),
-        text_200("GET /hello?x=1 ", None)
-    );
+    assert_eq!(String::from_utf8_lossy(&out), text_200("GET /hello?x=1 ", None));
     assert!(!closed);
 
     let (_, out, _) = run(&l, &[HEAD]);
     let full = text_200("HEAD /hello ", None);
     let head_only = &full[..full.len() - "HEAD /hello ".len()];
-    assert_eq!(
-        String::from_utf8_lossy(&out),
-        head_only,
-        "HEAD keeps Content-Length, drops the body"
-    );
+    assert_eq!(String::from_utf8_lossy(&out), head_only, "HEAD keeps Content-Length, drops the body");
 
     let (seen, _, _) = run(&l, &[POST_CL]);
     assert_eq!(seen[0].body, b"hello world");
 
     let (seen, out, closed) = run(&l, &[CHUNKED]);
     assert_eq!(seen[0].body, b"hello world0123456789");
-    assert!(
-        seen[0].headers.iter().all(|(n, _)| n != b"X-Trailer"),
-        "trailers are discarded"
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out),
-        text_200("POST /c hello world0123456789", None)
-    );
+    assert!(seen[0].headers.iter().all(|(n, _)| n != b"X-Trailer"), "trailers are discarded");
+    assert_eq!(String::from_utf8_lossy(&out), text_200("POST /c hello world0123456789", None));
     assert!(!closed);
 
     let (seen, out, closed) = run(&l, &[PIPELINED]);
     let targets: Vec<_> = seen.iter().map(|s| s.target.clone()).collect();
     assert_eq!(targets, [b"/1".to_vec(), b"/2".to_vec(), b"/3".to_vec()]);
-    let want =
-        text_200("GET /1 ", None) + &text_200("POST /2 abc", None) + &text_200("GET /3 ", None);
+    let want = text_200("GET /1 ", None) + &text_200("POST /2 abc", None) + &text_200("GET /3 ", None);
     assert_eq!(String::from_utf8_lossy(&out), want);
     assert!(!closed);
 
@@ -94,16 +77,9 @@ fn whole_inputs_give_the_expected_output() {
 
     let (seen, out, _) = run(&l, &[EXPECT]);
     assert_eq!(seen[0].body, b"ping");
-    assert_eq!(
-        String::from_utf8_lossy(&out),
-        text_200("POST /e ping", None),
-        "body arrived with the head: no 100"
-    );
+    assert_eq!(String::from_utf8_lossy(&out), text_200("POST /e ping", None), "body arrived with the head: no 100");
     let (_, out, _) = run(&l, &[&EXPECT[..EXPECT.len() - 4], b"ping"]);
-    assert_eq!(
-        String::from_utf8_lossy(&out),
-        format!("{CONTINUE}{}", text_200("POST /e ping", None))
-    );
+    assert_eq!(String::from_utf8_lossy(&out), format!("{CONTINUE}{}", text_200("POST /e ping", None)));
 }
 
 #[test]
@@ -115,11 +91,7 @@ fn every_split_offset_matches_whole() {
         for i in 0..=input.len() {
             let (s2, o2, c2) = run(&l, &[&input[..i], &input[i..]]);
             assert_eq!(s2, seen, "{name} split at {i}");
-            assert_eq!(
-                strip_continue(&o2),
-                strip_continue(&out),
-                "{name} split at {i}"
-            );
+            assert_eq!(strip_continue(&o2), strip_continue(&out), "{name} split at {i}");
             assert_eq!(c2, closed, "{name} split at {i}");
         }
     }

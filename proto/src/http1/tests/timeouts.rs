@@ -26,8 +26,7 @@ fn header_timeout_answers_408_and_closes() {
     h.at(5.0);
     h.feed(b"TP/1.1\r\nHost");
     assert_eq!(h.conn.deadline(), Some(h.base + Duration::from_secs(11)));
-    h.conn
-        .handle_timeout(h.base + Duration::from_millis(10_999));
+    h.conn.handle_timeout(h.base + Duration::from_millis(10_999));
     assert!(h.conn.transmit().is_empty() && !h.conn.is_closed());
     h.tick(11.0);
     h.drain();
@@ -48,36 +47,18 @@ fn empty_lines_start_the_header_timer() {
 #[test]
 fn idle_keep_alive_closes_silently() {
     let mut h = Harness::new(limits());
-    assert_eq!(
-        h.conn.deadline(),
-        Some(h.base + Duration::from_secs(60)),
-        "idle from accept"
-    );
+    assert_eq!(h.conn.deadline(), Some(h.base + Duration::from_secs(60)), "idle from accept");
     assert!(h.conn.is_idle());
     h.at(5.0);
     h.feed(GET);
-    assert_eq!(
-        h.conn.deadline(),
-        None,
-        "in flight: the handler's time is not ours to bound"
-    );
+    assert_eq!(h.conn.deadline(), None, "in flight: the handler's time is not ours to bound");
     let (id, _) = h.conn.poll_request().expect("request");
     h.at(7.0);
-    h.conn
-        .respond(id, Response::text(200, "ok"), h.now)
-        .expect("respond");
-    assert_eq!(
-        h.conn.deadline(),
-        None,
-        "unsent output: the glue bounds writes"
-    );
+    h.conn.respond(id, Response::text(200, "ok"), h.now).expect("respond");
+    assert_eq!(h.conn.deadline(), None, "unsent output: the glue bounds writes");
     h.drain();
     assert!(h.conn.is_idle());
-    assert_eq!(
-        h.conn.deadline(),
-        Some(h.base + Duration::from_secs(67)),
-        "idle from the last response"
-    );
+    assert_eq!(h.conn.deadline(), Some(h.base + Duration::from_secs(67)), "idle from the last response");
     h.tick(66.9);
     assert!(!h.conn.is_closed());
     let before = h.out.len();
@@ -95,11 +76,7 @@ fn body_timeout_answers_408() {
     h.feed(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n");
     h.at(2.0);
     h.feed(b"01234");
-    assert_eq!(
-        h.conn.deadline(),
-        Some(h.base + Duration::from_secs(31)),
-        "from the end of the head"
-    );
+    assert_eq!(h.conn.deadline(), Some(h.base + Duration::from_secs(31)), "from the end of the head");
     h.tick(30.0);
     assert!(h.conn.transmit().is_empty());
     h.tick(31.0);
@@ -128,14 +105,9 @@ fn header_timeout_with_requests_in_flight_closes_without_408() {
     assert_eq!(h.conn.deadline(), Some(h.base + Duration::from_secs(10)));
     h.tick(10.0);
     assert!(!h.conn.wants_read());
-    assert!(
-        !h.conn.is_closed(),
-        "the in-flight request is still answered"
-    );
+    assert!(!h.conn.is_closed(), "the in-flight request is still answered");
     assert_eq!(h.conn.take_error(), Some(ProtoError::HeaderTimeout));
-    h.conn
-        .respond(id, Response::text(200, "ok"), h.now)
-        .expect("respond");
+    h.conn.respond(id, Response::text(200, "ok"), h.now).expect("respond");
     h.drain();
     assert_eq!(h.out_str(), text_200("ok", Some("close")));
     assert!(h.conn.is_closed());
@@ -143,30 +115,17 @@ fn header_timeout_with_requests_in_flight_closes_without_408() {
 
 #[test]
 fn no_timer_while_paused_and_timer_restarts_on_resume() {
-    let l = Limits {
-        max_pipelined: 1,
-        ..limits()
-    };
+    let l = Limits { max_pipelined: 1, ..limits() };
     let mut h = Harness::new(l);
     h.feed(GET);
     h.feed(b"GET /2 HT");
     assert!(!h.conn.wants_read());
-    assert_eq!(
-        h.conn.deadline(),
-        None,
-        "paused: buffered bytes are not timed"
-    );
+    assert_eq!(h.conn.deadline(), None, "paused: buffered bytes are not timed");
     let (id, _) = h.conn.poll_request().expect("first");
     h.at(100.0);
-    h.conn
-        .respond(id, Response::text(200, "ok"), h.now)
-        .expect("respond");
+    h.conn.respond(id, Response::text(200, "ok"), h.now).expect("respond");
     assert!(h.conn.wants_read());
-    assert_eq!(
-        h.conn.deadline(),
-        Some(h.base + Duration::from_secs(110)),
-        "head timer from resume"
-    );
+    assert_eq!(h.conn.deadline(), Some(h.base + Duration::from_secs(110)), "head timer from resume");
 }
 
 #[test]
@@ -180,12 +139,7 @@ fn handle_timeout_before_deadline_is_a_no_op() {
 
 #[test]
 fn huge_timeouts_mean_no_deadline() {
-    let l = Limits {
-        header_timeout: Duration::MAX,
-        body_timeout: Duration::MAX,
-        idle_timeout: Duration::MAX,
-        ..Limits::default()
-    };
+    let l = Limits { header_timeout: Duration::MAX, body_timeout: Duration::MAX, idle_timeout: Duration::MAX, ..Limits::default() };
     let mut h = Harness::new(l);
     assert_eq!(h.conn.deadline(), None);
     h.feed(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n");

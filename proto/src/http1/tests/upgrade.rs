@@ -4,8 +4,7 @@
 use super::*;
 use crate::http1::Conn;
 
-const UPGRADE: &[u8] =
-    b"GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+const UPGRADE: &[u8] = b"GET /v1/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
 /// Bytes of the next protocol, which would be a 400 if parsed as HTTP.
 const AFTER: &[u8] = b"\x81\x85\x00\x00\x00\x00hello\x00\xff";
 
@@ -24,23 +23,13 @@ fn switch_at_every_split() {
         }
         let (id, req) = got.expect("upgrade request");
         assert_eq!(req.path(), b"/v1/ws");
-        assert!(
-            c.poll_request().is_none() && !c.wants_read(),
-            "cut {cut}: paused after the upgrade request"
-        );
+        assert!(c.poll_request().is_none() && !c.wants_read(), "cut {cut}: paused after the upgrade request");
         assert!(c.take_error().is_none());
-        c.respond(id, Response::new(101).header("Upgrade", "websocket"), now)
-            .unwrap();
+        c.respond(id, Response::new(101).header("Upgrade", "websocket"), now).unwrap();
         assert!(!c.is_upgraded(), "the 101 is not written yet");
         let out = String::from_utf8(c.transmit().to_vec()).unwrap();
-        assert!(
-            out.starts_with("HTTP/1.1 101 Switching Protocols\r\n"),
-            "{out}"
-        );
-        assert!(
-            out.contains("Connection: upgrade\r\n") && out.contains("Upgrade: websocket\r\n"),
-            "{out}"
-        );
+        assert!(out.starts_with("HTTP/1.1 101 Switching Protocols\r\n"), "{out}");
+        assert!(out.contains("Connection: upgrade\r\n") && out.contains("Upgrade: websocket\r\n"), "{out}");
         assert!(!out.contains("Content-Length"), "{out}");
         let n = c.transmit().len();
         c.consume(n);
@@ -65,10 +54,7 @@ fn refused_upgrade_resumes_http() {
     c.respond(id2, Response::text(200, "ok"), now).unwrap();
     assert!(!c.is_upgraded());
     let out = String::from_utf8(c.transmit().to_vec()).unwrap();
-    assert!(
-        out.starts_with("HTTP/1.1 400") && out.contains("HTTP/1.1 200"),
-        "{out}"
-    );
+    assert!(out.starts_with("HTTP/1.1 400") && out.contains("HTTP/1.1 200"), "{out}");
 }
 
 #[test]
@@ -76,8 +62,5 @@ fn upgrade_header_on_post_or_with_close_is_plain_http() {
     let now = Instant::now();
     let mut c = Conn::new(Limits::default(), now);
     c.recv(b"POST /x HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nContent-Length: 0\r\n\r\nGET /y HTTP/1.1\r\nHost: x\r\n\r\n", now);
-    assert!(
-        c.poll_request().is_some() && c.poll_request().is_some(),
-        "POST does not pause"
-    );
+    assert!(c.poll_request().is_some() && c.poll_request().is_some(), "POST does not pause");
 }

@@ -10,13 +10,7 @@ fn fails_with(bytes: &[u8], code: u16, limits: Limits) {
         h.feed(&bytes[..cut]);
         h.feed(&bytes[cut..]);
         assert_eq!(h.sent_close(), Some(code), "cut {cut}: {:?}", h.frames());
-        assert_eq!(
-            h.take_close(),
-            Some(Close {
-                code: CloseCode(code),
-                by_peer: false
-            })
-        );
+        assert_eq!(h.take_close(), Some(Close { code: CloseCode(code), by_peer: false }));
         assert_eq!(h.take_close(), None, "reported once");
         assert!(h.conn.wants_shutdown_write());
         h.feed(&cf(true, 1, b"ignored"));
@@ -61,14 +55,7 @@ fn messages_before_an_error_are_delivered_before_the_close() {
     h.conn.send(&m); // the reply goes out before the close
     assert_eq!(h.conn.poll_message(), None);
     h.drain();
-    assert_eq!(
-        h.frames(),
-        vec![
-            (10, b"p".to_vec()),
-            (1, b"first".to_vec()),
-            (8, 1002u16.to_be_bytes().to_vec())
-        ]
-    );
+    assert_eq!(h.frames(), vec![(10, b"p".to_vec()), (1, b"first".to_vec()), (8, 1002u16.to_be_bytes().to_vec())]);
     assert!(h.conn.wants_shutdown_write());
 }
 
@@ -99,14 +86,8 @@ fn invalid_utf8_fails_before_the_frame_is_complete() {
     // Autobahn 6.4.3/6.4.4: the invalid bytes arrive, the rest of the frame never does.
     let text = "κόσμε\u{10FFFF}".as_bytes().to_vec();
     for (first, second) in [
-        (
-            &b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"[..],
-            &b"\xf4\x90\x80\x80"[..],
-        ),
-        (
-            &b"\xce\xba\xe1"[..],
-            &b"\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80"[..],
-        ),
+        (&b"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"[..], &b"\xf4\x90\x80\x80"[..]),
+        (&b"\xce\xba\xe1"[..], &b"\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80"[..]),
     ] {
         let mut payload = first.to_vec();
         payload.extend_from_slice(second);
@@ -131,10 +112,7 @@ fn invalid_utf8_fails_before_the_frame_is_complete() {
         h.feed(&s[..cut]);
         assert_eq!(h.sent_close(), None, "cut {cut}");
         h.feed(&s[cut..]);
-        assert_eq!(
-            h.msgs,
-            vec![Message::Text(bytes::Bytes::from(text.clone()))]
-        );
+        assert_eq!(h.msgs, vec![Message::Text(bytes::Bytes::from(text.clone()))]);
     }
     // A code point split between a fragment and a continuation still arriving.
     let mut s = cf(false, 1, b"a\xf0\x9f");
@@ -151,11 +129,7 @@ fn invalid_utf8_fails_before_the_frame_is_complete() {
 
 #[test]
 fn too_big_closes_1009() {
-    let l = Limits {
-        max_frame: 100,
-        max_message: 150,
-        ..Limits::default()
-    };
+    let l = Limits { max_frame: 100, max_message: 150, ..Limits::default() };
     fails_with(&cf(true, 2, &[0; 101])[..4], 1009, l.clone()); // only the header is needed
     let mut s = cf(false, 2, &[0; 100]);
     s.extend(cf(false, 0, &[0; 40]));
@@ -179,24 +153,13 @@ fn peer_close_is_echoed() {
         let sent: Vec<u8> = echo.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default();
         assert_eq!(h.frames(), vec![(8, sent)]);
         assert!(h.conn.is_closed() && !h.conn.wants_read());
-        assert_eq!(
-            h.take_close(),
-            Some(Close {
-                code: CloseCode(code),
-                by_peer: true
-            })
-        );
+        assert_eq!(h.take_close(), Some(Close { code: CloseCode(code), by_peer: true }));
     }
 }
 
 #[test]
 fn our_close_waits_for_the_peer_or_the_timeout() {
-    for code in [
-        CloseCode::POLICY,
-        CloseCode::TRY_AGAIN,
-        CloseCode::GOING_AWAY,
-        CloseCode::INTERNAL,
-    ] {
+    for code in [CloseCode::POLICY, CloseCode::TRY_AGAIN, CloseCode::GOING_AWAY, CloseCode::INTERNAL] {
         let mut h = Harness::new(Limits::default());
         h.conn.close(code, "bye", h.now);
         h.drain();
@@ -210,13 +173,7 @@ fn our_close_waits_for_the_peer_or_the_timeout() {
         assert!(!h.conn.is_closed());
         h.feed(&close_frame(1000, b""));
         assert!(h.conn.is_closed());
-        assert_eq!(
-            h.take_close(),
-            Some(Close {
-                code,
-                by_peer: false
-            })
-        );
+        assert_eq!(h.take_close(), Some(Close { code, by_peer: false }));
     }
     let mut h = Harness::new(Limits::default());
     h.conn.close(CloseCode::NORMAL, &"é".repeat(100), h.now); // reason cut to ≤ 123 bytes
@@ -231,40 +188,21 @@ fn close_timeout_drops_unsent_output_of_a_stalled_peer() {
     let mut h = Harness::new(Limits::default());
     h.conn.send_text(&"x".repeat(10_000));
     h.conn.close(CloseCode::TRY_AGAIN, "send queue full", h.now);
-    assert!(
-        !h.conn.transmit().is_empty(),
-        "nothing written: the peer does not read"
-    );
+    assert!(!h.conn.transmit().is_empty(), "nothing written: the peer does not read");
     h.now += Limits::default().close_timeout;
     h.conn.handle_timeout(h.now);
     assert!(h.conn.is_closed() && h.conn.transmit().is_empty());
-    assert_eq!(
-        h.take_close(),
-        Some(Close {
-            code: CloseCode::TRY_AGAIN,
-            by_peer: false
-        })
-    );
+    assert_eq!(h.take_close(), Some(Close { code: CloseCode::TRY_AGAIN, by_peer: false }));
     let mut h = Harness::new(Limits::default());
     h.conn.send_text("unsent");
     h.conn.abort();
     assert!(h.conn.is_closed() && !h.conn.wants_read());
-    assert_eq!(
-        h.take_close(),
-        Some(Close {
-            code: CloseCode::ABNORMAL,
-            by_peer: true
-        })
-    );
+    assert_eq!(h.take_close(), Some(Close { code: CloseCode::ABNORMAL, by_peer: true }));
 }
 
 #[test]
 fn keepalive_ping_then_idle_close_1001() {
-    let l = Limits {
-        ping_interval: Duration::from_secs(10),
-        idle_timeout: Duration::from_secs(25),
-        ..Limits::default()
-    };
+    let l = Limits { ping_interval: Duration::from_secs(10), idle_timeout: Duration::from_secs(25), ..Limits::default() };
     let mut h = Harness::new(l);
     assert_eq!(h.conn.deadline(), Some(h.now + Duration::from_secs(10)));
     h.advance(Duration::from_secs(9));
@@ -273,20 +211,10 @@ fn keepalive_ping_then_idle_close_1001() {
     assert_eq!(h.frames(), vec![(9, vec![])]);
     h.feed(&cf(true, 10, b"")); // the pong resets the clock
     h.advance(Duration::from_secs(10));
-    assert_eq!(
-        h.frames().len(),
-        2,
-        "pinged again after another silent interval"
-    );
+    assert_eq!(h.frames().len(), 2, "pinged again after another silent interval");
     h.advance(Duration::from_secs(15));
     assert_eq!(h.sent_close(), Some(1001));
-    assert_eq!(
-        h.take_close(),
-        Some(Close {
-            code: CloseCode::GOING_AWAY,
-            by_peer: false
-        })
-    );
+    assert_eq!(h.take_close(), Some(Close { code: CloseCode::GOING_AWAY, by_peer: false }));
 }
 
 #[test]
@@ -296,11 +224,5 @@ fn eof_is_abnormal_closure() {
     h.conn.peer_closed(h.now);
     assert!(h.conn.is_closed());
     assert!(h.msgs.is_empty());
-    assert_eq!(
-        h.take_close(),
-        Some(Close {
-            code: CloseCode::ABNORMAL,
-            by_peer: true
-        })
-    );
+    assert_eq!(h.take_close(), Some(Close { code: CloseCode::ABNORMAL, by_peer: true }));
 }

@@ -18,11 +18,7 @@ fn piece() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn limits() -> Limits {
-    Limits {
-        max_frame: 200,
-        max_message: 400,
-        ..Limits::default()
-    }
+    Limits { max_frame: 200, max_message: 400, ..Limits::default() }
 }
 
 /// Feed `bytes` in the given cuts (1 ms apart if `tick`); returns the messages and the output.

@@ -30,10 +30,7 @@ fn server_frames(mut out: &[u8]) -> Vec<(u8, Vec<u8>)> {
         assert_eq!(out[0] & 0xF0, 0x80, "server frames are final, no RSV");
         let (len, hdr) = match out[1] & 0x7F {
             126 => (u16::from_be_bytes([out[2], out[3]]) as usize, 4),
-            127 => (
-                u64::from_be_bytes(out[2..10].try_into().unwrap()) as usize,
-                10,
-            ),
+            127 => (u64::from_be_bytes(out[2..10].try_into().unwrap()) as usize, 10),
             n => (n as usize, 2),
         };
         v.push((out[0] & 0x0F, out[hdr..hdr + len].to_vec()));
@@ -54,12 +51,7 @@ struct Harness {
 impl Harness {
     fn new(limits: Limits) -> Self {
         let now = Instant::now();
-        Self {
-            conn: Conn::new(limits, now),
-            now,
-            msgs: Vec::new(),
-            out: Vec::new(),
-        }
+        Self { conn: Conn::new(limits, now), now, msgs: Vec::new(), out: Vec::new() }
     }
 
     fn feed(&mut self, data: &[u8]) {
@@ -88,10 +80,7 @@ impl Harness {
 
     /// The close code of the single close frame we sent.
     fn sent_close(&self) -> Option<u16> {
-        self.frames()
-            .iter()
-            .find(|(op, _)| *op == 8)
-            .map(|(_, p)| u16::from_be_bytes([p[0], p[1]]))
+        self.frames().iter().find(|(op, _)| *op == 8).map(|(_, p)| u16::from_be_bytes([p[0], p[1]]))
     }
 
     fn take_close(&mut self) -> Option<Close> {
@@ -105,15 +94,10 @@ fn text(s: &str) -> Message {
 
 #[test]
 fn close_code_validity() {
-    for ok in [
-        1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000,
-        4999,
-    ] {
+    for ok in [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999] {
         assert!(CloseCode(ok).is_valid_on_wire(), "{ok}");
     }
-    for bad in [
-        0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535,
-    ] {
+    for bad in [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535] {
         assert!(!CloseCode(bad).is_valid_on_wire(), "{bad}");
     }
 }

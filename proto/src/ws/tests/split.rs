@@ -21,13 +21,7 @@ fn script() -> Vec<u8> {
 }
 
 fn expected() -> (Vec<Message>, Vec<(u8, Vec<u8>)>) {
-    let msgs = vec![
-        text("hello"),
-        text("가나다"),
-        Message::Binary(vec![7u8; 300].into()),
-        Message::Binary(bytes::Bytes::new()),
-        text(""),
-    ];
+    let msgs = vec![text("hello"), text("가나다"), Message::Binary(vec![7u8; 300].into()), Message::Binary(bytes::Bytes::new()), text("")];
     let out = vec![(10, b"ping!".to_vec()), (8, 1000u16.to_be_bytes().to_vec())];
     (msgs, out)
 }
@@ -37,14 +31,7 @@ fn check(h: &mut Harness, what: &str) {
     assert_eq!(h.msgs, msgs, "{what}");
     assert_eq!(h.frames(), out, "{what}");
     assert!(h.conn.is_closed(), "{what}");
-    assert_eq!(
-        h.take_close(),
-        Some(Close {
-            code: CloseCode::NORMAL,
-            by_peer: true
-        }),
-        "{what}"
-    );
+    assert_eq!(h.take_close(), Some(Close { code: CloseCode::NORMAL, by_peer: true }), "{what}");
 }
 
 #[test]
@@ -95,8 +82,5 @@ fn idle_connection_holds_no_buffers() {
     h.conn.send_text("reply");
     h.drain();
     assert!(h.conn.is_idle());
-    assert_eq!(
-        h.frames(),
-        vec![(10, b"p".to_vec()), (1, b"reply".to_vec())]
-    );
+    assert_eq!(h.frames(), vec![(10, b"p".to_vec()), (1, b"reply".to_vec())]);
 }

@@ -9,12 +9,8 @@ fn n(name: &Name) -> String {
 
 fn pillar_line(p: &Pillar) -> String {
     let god = p.stem.ten_god.map_or_else(|| "日主 일간".to_owned(), |g| n(&g.name()));
-    let hidden: Vec<String> = p
-        .branch
-        .hidden
-        .iter()
-        .map(|h| format!("{}({})", h.name.hanja, h.ten_god.map_or("", |g| g.name().hangul)))
-        .collect();
+    let hidden: Vec<String> =
+        p.branch.hidden.iter().map(|h| format!("{}({})", h.name.hanja, h.ten_god.map_or("", |g| g.name().hangul))).collect();
     format!(
         "{:<6} {} {} ({})  stem {}  branch {}  hidden {}  stage {}  nayin {}",
         p.position,
@@ -60,18 +56,35 @@ pub(super) fn render(c: &Chart) -> String {
     let _ = writeln!(
         s,
         "elements 木 {} 火 {} 土 {} 金 {} 水 {}  (hidden: 木 {} 火 {} 土 {} 金 {} 水 {})",
-        e.wood, e.fire, e.earth, e.metal, e.water,
-        c.elements_hidden.wood, c.elements_hidden.fire, c.elements_hidden.earth, c.elements_hidden.metal, c.elements_hidden.water
+        e.wood,
+        e.fire,
+        e.earth,
+        e.metal,
+        e.water,
+        c.elements_hidden.wood,
+        c.elements_hidden.fire,
+        c.elements_hidden.earth,
+        c.elements_hidden.metal,
+        c.elements_hidden.water
     );
-    let _ = writeln!(s, "void     {}{} (공망 {}{})", c.void_branches[0].hanja, c.void_branches[1].hanja, c.void_branches[0].hangul, c.void_branches[1].hangul);
-    let _ = writeln!(s, "jie      {} {} .. {} {}", c.previous_jie.name.hanja, c.previous_jie.local, c.next_jie.name.hanja, c.next_jie.local);
+    let _ = writeln!(
+        s,
+        "void     {}{} (공망 {}{})",
+        c.void_branches[0].hanja, c.void_branches[1].hanja, c.void_branches[0].hangul, c.void_branches[1].hangul
+    );
+    let _ =
+        writeln!(s, "jie      {} {} .. {} {}", c.previous_jie.name.hanja, c.previous_jie.local, c.next_jie.name.hanja, c.next_jie.local);
     if let Some(l) = &c.luck {
         let st = &l.start;
         let _ = writeln!(
             s,
             "luck     {} from {} ({}y {}m {}d {}h after birth)",
             if l.forward { "forward" } else { "backward" },
-            l.start_datetime, st.years, st.months, st.days, st.hours
+            l.start_datetime,
+            st.years,
+            st.months,
+            st.days,
+            st.hours
         );
         let list: Vec<String> = l.pillars.iter().map(|p| format!("{}@{}({})", p.ganzhi.hanja(), p.start_year, p.start_age)).collect();
         let _ = writeln!(s, "         {}", list.join(" "));
