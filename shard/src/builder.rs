@@ -1,4 +1,5 @@
 //! Starting shards: how many, where they run, which I/O driver.
+use crate::driver::{Driver, DriverKind, Rt};
 use crate::mailbox::Mailbox;
 use crate::sharded::{Local, Sharded, Shared};
 use crate::stop::Stop;
@@ -15,37 +16,6 @@ pub enum Placement {
     Unpinned,
     /// Shard `i` is pinned to `cpus[i % cpus.len()]`.
     Pinned(Vec<usize>),
-}
-
-/// Which I/O driver to ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Driver {
-    /// io_uring; if the ring cannot be set up, monoio's epoll driver with a warning.
-    #[default]
-    Auto,
-    /// io_uring or fail.
-    IoUring,
-    /// epoll only.
-    Epoll,
-}
-
-/// The I/O driver a shard actually runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DriverKind {
-    /// Linux io_uring.
-    IoUring,
-    /// epoll (monoio's legacy driver).
-    Epoll,
-}
-
-impl DriverKind {
-    /// A short lowercase name for logs and metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::IoUring => "io_uring",
-            Self::Epoll => "epoll",
-        }
-    }
 }
 
 /// What a shard knows about itself.
@@ -135,6 +105,20 @@ impl Builder {
         R: Fn(Rc<S>, ShardCtx<S>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + 'static,
     {
+        self.start_with(move |ctx| init(ctx).map(|s| (s, ())), move |s, (), ctx| run(s, ctx))
+    }
+
+    /// [`start`](Self::start) with a start-up payload: `init` returns the shard's state and a
+    /// `P` (its listeners, say) that is handed to `run` by value and consumed there, so nothing
+    /// that only matters at start has to live in the shard's state.
+    pub fn start_with<S, P, I, R, Fut>(self, init: I, run: R) -> io::Result<Sharded<S>>
+    where
+        S: 'static,
+        P: 'static,
+        I: Fn(&ShardCtx<S>) -> io::Result<(S, P)> + Send + Sync + 'static,
+        R: Fn(Rc<S>, P, ShardCtx<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
         let n = self.shards;
         let shared = Arc::new(Shared {
             mailboxes: (0..n).map(|_| Mailbox::new(self.mailbox)).collect(),
@@ -177,11 +161,11 @@ struct ThreadSpec {
     ring_entries: u32,
 }
 
-fn shard_main<S, I, R, Fut>(spec: ThreadSpec, sharded: Sharded<S>, init: &I, run: &R, ready: mpsc::Sender<io::Result<()>>)
+fn shard_main<S, P, I, R, Fut>(spec: ThreadSpec, sharded: Sharded<S>, init: &I, run: &R, ready: mpsc::Sender<io::Result<()>>)
 where
     S: 'static,
-    I: Fn(&ShardCtx<S>) -> io::Result<S>,
-    R: Fn(Rc<S>, ShardCtx<S>) -> Fut,
+    I: Fn(&ShardCtx<S>) -> io::Result<(S, P)>,
+    R: Fn(Rc<S>, P, ShardCtx<S>) -> Fut,
     Fut: Future<Output = ()> + 'static,
 {
     let id = spec.id;
@@ -204,8 +188,8 @@ where
     let stop = Stop::new();
     let ctx = ShardCtx { id, nshards, cpu: spec.cpu, driver, stop: stop.clone(), sharded: sharded.clone() };
     rt.block_on(async move {
-        let state = match init(&ctx) {
-            Ok(s) => Rc::new(s),
+        let (state, payload) = match init(&ctx) {
+            Ok((s, p)) => (Rc::new(s), p),
             Err(e) => {
                 sharded.shared.mailboxes[id].close();
                 let _ = ready.send(Err(e));
@@ -217,70 +201,9 @@ where
         let mb = sharded.clone();
         let l2 = local.clone();
         let mailbox = monoio::spawn(async move { mb.shared.mailboxes[id].drain(&l2).await });
-        run(state, ctx).await;
+        run(state, payload, ctx).await;
         sharded.shared.mailboxes[id].close();
         mailbox.await;
         drop(local);
     });
-}
-
-/// Ring set-up flags. COOP_TASKRUN (Linux 5.19+) lets the kernel run io_uring completions'
-/// task work at the shard's next kernel entry instead of interrupting it with an IPI; the shard
-/// enters the kernel on every loop turn anyway. Measured here (bench/http-vs-nginx set-up, one
-/// shard): ~3.6–4.7 µs of CPU per request with it, ~5.6 µs without.
-fn uring_flags(coop: bool) -> io_uring::Builder {
-    let mut b = io_uring::IoUring::builder();
-    if coop {
-        b.setup_coop_taskrun();
-    }
-    b
-}
-
-/// A monoio runtime on either driver (both with timers).
-enum Rt {
-    Uring(monoio::Runtime<monoio::time::TimeDriver<monoio::IoUringDriver>>),
-    Epoll(monoio::Runtime<monoio::time::TimeDriver<monoio::LegacyDriver>>),
-}
-
-impl Rt {
-    fn build(driver: Driver, ring_entries: u32) -> io::Result<Self> {
-        let epoll =
-            || -> io::Result<Self> { Ok(Self::Epoll(monoio::RuntimeBuilder::<monoio::LegacyDriver>::new().enable_timer().build()?)) };
-        match driver {
-            Driver::Epoll => epoll(),
-            Driver::IoUring | Driver::Auto => {
-                let ring = |coop| {
-                    monoio::RuntimeBuilder::<monoio::IoUringDriver>::new()
-                        .with_entries(ring_entries)
-                        .uring_builder(uring_flags(coop))
-                        .enable_timer()
-                        .build()
-                };
-                // Kernels older than 5.19 refuse COOP_TASKRUN with EINVAL: retry without it.
-                let uring = ring(true).or_else(|_| ring(false));
-                match uring {
-                    Ok(rt) => Ok(Self::Uring(rt)),
-                    Err(e) if driver == Driver::Auto => {
-                        tracing::warn!(error = %e, "io_uring setup failed; falling back to epoll");
-                        epoll()
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        }
-    }
-
-    fn kind(&self) -> DriverKind {
-        match self {
-            Self::Uring(_) => DriverKind::IoUring,
-            Self::Epoll(_) => DriverKind::Epoll,
-        }
-    }
-
-    fn block_on<F: Future>(&mut self, f: F) -> F::Output {
-        match self {
-            Self::Uring(rt) => rt.block_on(f),
-            Self::Epoll(rt) => rt.block_on(f),
-        }
-    }
 }

@@ -12,7 +12,10 @@
 //! its listeners ([`listener`]) and its messages, and the server crate does the rest.
 //!
 //! # Layout
-//! - [`builder`]: [`Builder`], [`Placement`], [`Driver`]; starts the shard threads.
+//! - [`builder`]: [`Builder`], [`Placement`]; starts the shard threads.
+//! - [`driver`]: [`Driver`], [`DriverKind`] and the monoio runtime built on them.
+//! - [`rt`]: the runtime surface for shard code: spawn under the panic guard, sleep, timeout,
+//!   yield, a re-armable timer, the read canceller.
 //! - [`sharded`]: the [`Sharded`] handle and cross-shard messages.
 //! - [`mailbox`]: the bounded, waker-driven per-shard queue behind the messages.
 //! - [`stop`]: a shard-local stop signal that many tasks can await.
@@ -25,6 +28,7 @@
 
 pub mod builder;
 pub mod cpus;
+pub mod driver;
 pub mod duration;
 pub mod guard;
 pub mod listener;
@@ -32,9 +36,11 @@ pub mod mailbox;
 #[cfg(feature = "quic")]
 pub mod quic;
 pub mod routing;
+pub mod rt;
 pub mod sharded;
 pub mod stop;
 
-pub use builder::{Builder, Driver, DriverKind, Placement, ShardCtx};
+pub use builder::{Builder, Placement, ShardCtx};
+pub use driver::{Driver, DriverKind};
 pub use sharded::{ShardError, Sharded};
 pub use stop::Stop;

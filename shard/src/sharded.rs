@@ -2,7 +2,7 @@
 //!
 //! A handle is `Send + Sync + Clone` whatever `S` is: it holds only the shards' mailboxes, and
 //! every message is a `Send` closure that runs *on* the target shard with `&S`.
-use crate::builder::DriverKind;
+use crate::driver::DriverKind;
 use crate::mailbox::Mailbox;
 use crate::stop::Stop;
 use futures_channel::oneshot;
