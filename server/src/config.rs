@@ -1,12 +1,18 @@
-//! Server settings: flags, environment (`HYPERCUBE_*`) and an optional TOML file.
+//! LEAF: the server's settings. Flags, environment (`HYPERCUBE_*`) and an optional TOML file
+//! become one [`Settings`]; [`Settings::resolve`] fills the defaults, checks ranges and gives the
+//! [`Config`] every part of the server reads, with its resolved settings types ([`SearchLimits`],
+//! [`WsConfig`], [`H3Config`], [`TlsSource`]). Imports nothing of this crate: feature modules
+//! import their settings from here, never the other way round.
 //!
-//! One struct, [`Settings`], is both the clap flag set and the TOML schema, so the two cannot
-//! drift apart. Precedence: flag > environment > file > built-in default. Every field is
-//! documented in `hypercube serve --help`, and README's config table is generated from the same
-//! docs.
+//! One struct is both the clap flag set and the TOML schema, so the two cannot drift apart.
+//! Precedence: flag > environment > file > built-in default. Every field is documented in
+//! `hypercube serve --help`; docs/configuration.md is generated from that text (and a test fails
+//! when it is stale). Durations use one grammar everywhere (`shard::duration`): `250ms`, `10s`,
+//! `2m`, or a bare number of seconds, in flags, the environment and TOML (string or number).
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// `hypercube serve` settings. Every one is optional; the default is given in its help.
@@ -59,31 +65,31 @@ pub(crate) struct Settings {
     #[arg(long, env = "HYPERCUBE_MAX_BODY_BYTES")]
     pub(crate) max_body_bytes: Option<usize>,
     /// Time to receive a whole request head from its first byte; slower → 408. [default: 10s]
-    #[arg(long, env = "HYPERCUBE_HEADER_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_HEADER_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) header_timeout: Option<Duration>,
     /// Time to receive a request body once its head is in; slower → 408. [default: 30s]
-    #[arg(long, env = "HYPERCUBE_BODY_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_BODY_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) body_timeout: Option<Duration>,
     /// Keep-alive idle time before an idle connection is closed. [default: 60s]
-    #[arg(long, env = "HYPERCUBE_IDLE_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_IDLE_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) idle_timeout: Option<Duration>,
     /// Time a write may wait for the client to read; a client that stops reading is dropped. [default: 30s]
-    #[arg(long, env = "HYPERCUBE_WRITE_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_WRITE_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) write_timeout: Option<Duration>,
     /// Pipelined requests read ahead of their responses per connection. [default: 16]
     #[arg(long, env = "HYPERCUBE_MAX_PIPELINED")]
     pub(crate) max_pipelined: Option<usize>,
     /// On SIGTERM/SIGINT, how long in-flight requests may take before the process exits. [default: 10s]
-    #[arg(long, env = "HYPERCUBE_DRAIN_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_DRAIN_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) drain_timeout: Option<Duration>,
     /// On shutdown, how long an idle keep-alive connection may still deliver one last request
     /// (answered with Connection: close) before it is closed. [default: 500ms]
-    #[arg(long, env = "HYPERCUBE_DRAIN_IDLE_GRACE", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_DRAIN_IDLE_GRACE", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) drain_idle_grace: Option<Duration>,
     /// Most items in one POST /v1/saju/batch; more → 413. [default: 10000]
@@ -98,6 +104,10 @@ pub(crate) struct Settings {
     /// Most matches in one search page (`limit`). [default: 1000]
     #[arg(long, env = "HYPERCUBE_SEARCH_MAX_PAGE")]
     pub(crate) search_max_page: Option<usize>,
+    /// Compress response bodies (gzip or br, as the client's Accept-Encoding prefers) from this
+    /// many bytes up; 0 turns compression off. [default: 2048]
+    #[arg(long, env = "HYPERCUBE_COMPRESS_MIN_BYTES")]
+    pub(crate) compress_min_bytes: Option<usize>,
     /// WebSocket: allowed Origin values, comma-separated, e.g. "https://app.example"; a handshake
     /// from another origin gets 403 (requests without Origin, i.e. not browsers, are allowed). [default: any origin]
     #[arg(long, env = "HYPERCUBE_WS_ORIGINS")]
@@ -110,16 +120,16 @@ pub(crate) struct Settings {
     #[arg(long, env = "HYPERCUBE_WS_SEND_QUEUE_BYTES")]
     pub(crate) ws_send_queue_bytes: Option<usize>,
     /// WebSocket: silence (nothing received) after which the server sends a ping. [default: 30s]
-    #[arg(long, env = "HYPERCUBE_WS_PING_INTERVAL", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_WS_PING_INTERVAL", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) ws_ping_interval: Option<Duration>,
     /// WebSocket: silence after which the connection is closed with 1001. [default: 75s]
-    #[arg(long, env = "HYPERCUBE_WS_IDLE_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_WS_IDLE_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) ws_idle_timeout: Option<Duration>,
     /// WebSocket: after the server's close frame, how long to wait for the peer's (and for
     /// unsent output to drain) before dropping the connection. [default: 5s]
-    #[arg(long, env = "HYPERCUBE_WS_CLOSE_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_WS_CLOSE_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) ws_close_timeout: Option<Duration>,
     /// Serve POST /internal/publish?topic=NAME, which pushes its JSON body to the topic's
@@ -141,7 +151,7 @@ pub(crate) struct Settings {
     #[arg(long, env = "HYPERCUBE_H3_MAX_STREAMS")]
     pub(crate) h3_max_streams: Option<u32>,
     /// HTTP/3: a connection with no traffic for this long is closed. [default: 30s]
-    #[arg(long, env = "HYPERCUBE_H3_IDLE_TIMEOUT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_H3_IDLE_TIMEOUT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) h3_idle_timeout: Option<Duration>,
     /// HTTP/3: open connections per shard; further handshakes are refused. [default: 10000]
@@ -180,14 +190,14 @@ pub(crate) struct Settings {
     #[arg(long, env = "HYPERCUBE_MAX_BATCH")]
     pub(crate) max_batch: Option<usize>,
     /// How long a worker gathers a batch after its first question. [default: 2ms]
-    #[arg(long, env = "HYPERCUBE_MAX_WAIT", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_MAX_WAIT", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) max_wait: Option<Duration>,
     /// Questions waiting for a worker at most; past it /v1/interpret answers 503. [default: 256]
     #[arg(long, env = "HYPERCUBE_INFER_QUEUE")]
     pub(crate) infer_queue: Option<usize>,
     /// Time budget of one /v1/interpret request; past it → 504. [default: 500ms]
-    #[arg(long, env = "HYPERCUBE_INFER_DEADLINE", value_parser = parse_duration)]
+    #[arg(long, env = "HYPERCUBE_INFER_DEADLINE", value_parser = shard::duration::parse)]
     #[serde(default, deserialize_with = "de_duration")]
     pub(crate) infer_deadline: Option<Duration>,
     /// Folder for the corpus embedding cache (keyed by model and corpus hash). [default: .deps/cache]
@@ -241,18 +251,67 @@ pub(crate) struct Config {
     pub(crate) log_format: LogFormat,
     pub(crate) log: String,
     pub(crate) batch_max_items: usize,
-    pub(crate) search: crate::api::saju_search::Limits,
-    pub(crate) ws: crate::ws::WsConfig,
+    pub(crate) search: SearchLimits,
+    /// Bodies from this many bytes up are compressed when the client accepts it (None: never).
+    pub(crate) compress_min_bytes: Option<usize>,
+    pub(crate) ws: WsConfig,
     pub(crate) inference: inference::service::Settings,
     pub(crate) infer_deadline: Duration,
     /// HTTP/3 settings when enabled.
-    pub(crate) h3: Option<crate::h3::H3Config>,
-    /// `Alt-Svc` value for HTTP/1.1 responses (set at start, once the port is known).
-    pub(crate) alt_svc: Option<bytes::Bytes>,
+    pub(crate) h3: Option<H3Config>,
 }
 
-macro_rules! overlay {
-    ($hi:expr, $lo:expr, $($f:ident),*) => { $( if $hi.$f.is_none() { $hi.$f = $lo.$f.clone(); } )* };
+/// The limits of `POST /v1/saju/search`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SearchLimits {
+    pub(crate) max_years: u32,
+    pub(crate) max_points: u64,
+    pub(crate) max_page: usize,
+}
+
+/// WebSocket settings (see [`Settings`] for their docs and defaults).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WsConfig {
+    pub(crate) origins: Vec<String>,
+    pub(crate) limits: Arc<proto::ws::Limits>,
+    /// Bound on one connection's queued pushes plus unsent output, in bytes.
+    pub(crate) send_queue_bytes: usize,
+    pub(crate) publish_api: bool,
+}
+
+/// HTTP/3 settings, resolved.
+#[derive(Debug, Clone)]
+pub(crate) struct H3Config {
+    /// Concurrent request streams a client may open on one connection.
+    pub(crate) max_streams: u32,
+    /// A connection with no traffic for this long is closed.
+    pub(crate) idle_timeout: Duration,
+    /// Open HTTP/3 connections per shard; further handshakes are refused.
+    pub(crate) max_conns: usize,
+    /// Largest request header section (QPACK-decoded) in bytes.
+    pub(crate) max_field_section: u64,
+    /// The TLS certificate chain and key to present.
+    pub(crate) tls: TlsSource,
+    /// Steer short-header packets to the shard named in their connection ID.
+    pub(crate) steer: bool,
+}
+
+/// Where the server's TLS certificate comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TlsSource {
+    /// PEM files: a certificate chain and its private key.
+    Files { cert: PathBuf, key: PathBuf },
+    /// Make a self-signed certificate for localhost at start and write it to this folder.
+    SelfSigned { dir: PathBuf },
+}
+
+/// Fill every unset field of `$hi` from `$lo`. The destructuring names every field, so a new
+/// setting that is not listed here fails to compile instead of being silently dropped from files.
+macro_rules! overlay_all {
+    ($hi:ident, $lo:expr, $($f:ident),* $(,)?) => {
+        let Settings { config: _, $($f),* } = $lo;
+        $( if $hi.$f.is_none() { $hi.$f = $f; } )*
+    };
 }
 
 impl Settings {
@@ -261,7 +320,7 @@ impl Settings {
         let Some(path) = self.config.clone() else { return Ok(self) };
         let text = std::fs::read_to_string(&path).map_err(|e| format!("config {}: {e}", path.display()))?;
         let file: Self = toml::from_str(&text).map_err(|e| format!("config {}: {e}", path.display()))?;
-        overlay!(
+        overlay_all!(
             self,
             file,
             listen,
@@ -284,8 +343,11 @@ impl Settings {
             max_pipelined,
             drain_timeout,
             drain_idle_grace,
-            log_format,
-            log,
+            batch_max_items,
+            search_max_years,
+            search_max_points,
+            search_max_page,
+            compress_min_bytes,
             ws_origins,
             ws_max_message_bytes,
             ws_send_queue_bytes,
@@ -293,6 +355,15 @@ impl Settings {
             ws_idle_timeout,
             ws_close_timeout,
             ws_publish_api,
+            h3,
+            tls_cert,
+            tls_key,
+            h3_max_streams,
+            h3_idle_timeout,
+            h3_max_conns,
+            h3_steer,
+            log_format,
+            log,
             inference,
             ort_lib,
             model_dir,
@@ -303,10 +374,8 @@ impl Settings {
             max_wait,
             infer_queue,
             infer_deadline,
-            corpus_cache
+            corpus_cache,
         );
-        overlay!(self, file, batch_max_items, search_max_years, search_max_points, search_max_page);
-        overlay!(self, file, h3, tls_cert, tls_key, h3_max_streams, h3_idle_timeout, h3_max_conns, h3_steer);
         Ok(self)
     }
 
@@ -334,31 +403,7 @@ impl Settings {
         }
         let ws = self.ws_config()?;
         let h3 = self.h3_config()?;
-        let inference = inference::service::Settings {
-            enabled: self.inference.unwrap_or(true),
-            library: self.ort_lib.clone().unwrap_or_else(|| ".deps/onnxruntime/libonnxruntime.so".into()),
-            model_dir: self.model_dir.clone().unwrap_or_else(|| ".deps/models/minilm".into()),
-            ep: match self.ep.unwrap_or(EpName::Auto) {
-                EpName::Auto => inference::runtime::EpChoice::Auto,
-                EpName::Cuda => inference::runtime::EpChoice::Cuda,
-                EpName::Cpu => inference::runtime::EpChoice::Cpu,
-            },
-            workers: self.infer_workers.unwrap_or(1),
-            threads: self.infer_threads.unwrap_or(1),
-            batcher: inference::batcher::Config {
-                max_batch: self.max_batch.unwrap_or(32),
-                max_wait: self.max_wait.unwrap_or(Duration::from_millis(2)),
-                queue: self.infer_queue.unwrap_or(256),
-                pin: Vec::new(),
-            },
-            cache_dir: self.corpus_cache.clone().unwrap_or_else(|| ".deps/cache".into()),
-        };
-        if !(1..=64).contains(&inference.workers) || !(1..=256).contains(&inference.threads) {
-            return Err("infer_workers must be 1..=64 and infer_threads 1..=256".into());
-        }
-        if !(1..=1024).contains(&inference.batcher.max_batch) || inference.batcher.queue == 0 {
-            return Err("max_batch must be 1..=1024 and infer_queue ≥ 1".into());
-        }
+        let inference = self.inference_settings()?;
         Ok(Config {
             inference,
             infer_deadline: self.infer_deadline.unwrap_or(Duration::from_millis(500)),
@@ -379,29 +424,56 @@ impl Settings {
             log_format: self.log_format.unwrap_or(LogFormat::Pretty),
             log: self.log.unwrap_or_else(|| "info".into()),
             batch_max_items: self.batch_max_items.unwrap_or(10_000).max(1),
-            search: crate::api::saju_search::Limits {
+            search: SearchLimits {
                 max_years: self.search_max_years.unwrap_or(10).max(1),
                 max_points: self.search_max_points.unwrap_or(5_300_000).max(1),
                 max_page: self.search_max_page.unwrap_or(1000).max(1),
             },
+            compress_min_bytes: Some(self.compress_min_bytes.unwrap_or(2048)).filter(|n| *n > 0),
             ws,
             h3,
-            alt_svc: None,
         })
     }
 
-    fn h3_config(&self) -> Result<Option<crate::h3::H3Config>, String> {
+    fn inference_settings(&self) -> Result<inference::service::Settings, String> {
+        let s = inference::service::Settings {
+            enabled: self.inference.unwrap_or(true),
+            library: self.ort_lib.clone().unwrap_or_else(|| ".deps/onnxruntime/libonnxruntime.so".into()),
+            model_dir: self.model_dir.clone().unwrap_or_else(|| ".deps/models/minilm".into()),
+            ep: match self.ep.unwrap_or(EpName::Auto) {
+                EpName::Auto => inference::runtime::EpChoice::Auto,
+                EpName::Cuda => inference::runtime::EpChoice::Cuda,
+                EpName::Cpu => inference::runtime::EpChoice::Cpu,
+            },
+            workers: self.infer_workers.unwrap_or(1),
+            threads: self.infer_threads.unwrap_or(1),
+            batcher: inference::batcher::Config {
+                max_batch: self.max_batch.unwrap_or(32),
+                max_wait: self.max_wait.unwrap_or(Duration::from_millis(2)),
+                queue: self.infer_queue.unwrap_or(256),
+                pin: Vec::new(),
+            },
+            cache_dir: self.corpus_cache.clone().unwrap_or_else(|| ".deps/cache".into()),
+        };
+        if !(1..=64).contains(&s.workers) || !(1..=256).contains(&s.threads) {
+            return Err("infer_workers must be 1..=64 and infer_threads 1..=256".into());
+        }
+        if !(1..=1024).contains(&s.batcher.max_batch) || s.batcher.queue == 0 {
+            return Err("max_batch must be 1..=1024 and infer_queue ≥ 1".into());
+        }
+        Ok(s)
+    }
+
+    fn h3_config(&self) -> Result<Option<H3Config>, String> {
         if !self.h3.unwrap_or(false) {
             return Ok(None);
         }
         let tls = match (&self.tls_cert, &self.tls_key) {
-            (Some(cert), Some(key)) => crate::h3::tls::Source::Files { cert: cert.clone(), key: key.clone() },
-            (None, None) => {
-                crate::h3::tls::Source::SelfSigned { dir: std::env::temp_dir().join(format!("hypercube-{}", std::process::id())) }
-            }
+            (Some(cert), Some(key)) => TlsSource::Files { cert: cert.clone(), key: key.clone() },
+            (None, None) => TlsSource::SelfSigned { dir: std::env::temp_dir().join(format!("hypercube-{}", std::process::id())) },
             _ => return Err("tls_cert and tls_key go together".into()),
         };
-        let c = crate::h3::H3Config {
+        let c = H3Config {
             max_streams: self.h3_max_streams.unwrap_or(100),
             idle_timeout: self.h3_idle_timeout.unwrap_or(Duration::from_secs(30)),
             max_conns: self.h3_max_conns.unwrap_or(10_000),
@@ -415,7 +487,7 @@ impl Settings {
         Ok(Some(c))
     }
 
-    fn ws_config(&self) -> Result<crate::ws::WsConfig, String> {
+    fn ws_config(&self) -> Result<WsConfig, String> {
         let max = self.ws_max_message_bytes.unwrap_or(1 << 20);
         let limits = proto::ws::Limits {
             max_frame: max,
@@ -428,50 +500,42 @@ impl Settings {
             return Err("ws_max_message_bytes must be ≥ 125; ws_ping_interval and ws_idle_timeout > 0".into());
         }
         let origins = self.ws_origins.as_deref().unwrap_or("");
-        Ok(crate::ws::WsConfig {
+        Ok(WsConfig {
             origins: origins.split(',').map(str::trim).filter(|o| !o.is_empty()).map(str::to_string).collect(),
             limits: limits.into(),
-            send_queue: self.ws_send_queue_bytes.unwrap_or(1 << 20).max(1024),
+            send_queue_bytes: self.ws_send_queue_bytes.unwrap_or(1 << 20).max(1024),
             publish_api: self.ws_publish_api.unwrap_or(false),
         })
     }
 }
 
-/// Parse "250ms", "10s", "2m", "1h" or a bare number of seconds.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("bad duration {s:?} (try 500ms, 10s, 2m)"))?;
-    let secs = match unit.trim() {
-        "ms" => n / 1000.0,
-        "" | "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("bad duration unit in {s:?} (ms, s, m or h)")),
-    };
-    if !(0.0..=86_400.0 * 365.0).contains(&secs) {
-        return Err(format!("duration {s:?} out of range"));
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
+/// A TOML duration: a string in the flag grammar (`"10s"`) or a bare number of seconds (`30`).
 fn de_duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    let s = String::deserialize(d)?;
-    parse_duration(&s).map(Some).map_err(serde::de::Error::custom)
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Text(String),
+        Int(u64),
+        Float(f64),
+    }
+    let bad = |secs: f64| serde::de::Error::custom(format!("duration {secs} s out of range (0 ..= 365 days)"));
+    match Raw::deserialize(d)? {
+        Raw::Text(s) => shard::duration::parse(&s).map(Some).map_err(serde::de::Error::custom),
+        Raw::Int(n) => shard::duration::from_secs(n as f64).map(Some).ok_or_else(|| bad(n as f64)),
+        Raw::Float(x) => shard::duration::from_secs(x).map(Some).ok_or_else(|| bad(x)),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("10").unwrap(), Duration::from_secs(10));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert!(parse_duration("ten").is_err());
-        assert!(parse_duration("5d").is_err());
+    fn from_toml(name: &str, text: &str) -> Result<Settings, String> {
+        let path = std::env::temp_dir().join(format!("hc-cfg-{name}-{}", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        let r = Settings { config: Some(path.clone()), ..Default::default() }.with_file();
+        std::fs::remove_file(&path).unwrap();
+        r
     }
 
     #[test]
@@ -495,5 +559,26 @@ mod tests {
         let r = Settings { config: Some(dir.clone()), ..Default::default() }.with_file();
         std::fs::remove_file(&dir).unwrap();
         assert!(r.unwrap_err().contains("lisen"));
+    }
+
+    #[test]
+    fn toml_durations_take_the_flag_grammar_and_bare_seconds() {
+        let s = from_toml("dur", "idle_timeout = 30\nheader_timeout = 2.5\nbody_timeout = \"250ms\"\nmax_wait = \"1\"\n").unwrap();
+        assert_eq!(s.idle_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(s.header_timeout, Some(Duration::from_millis(2500)));
+        assert_eq!(s.body_timeout, Some(Duration::from_millis(250)));
+        assert_eq!(s.max_wait, Some(Duration::from_secs(1)));
+        assert!(from_toml("dur-bad", "idle_timeout = \"ten\"\n").unwrap_err().contains("ten"));
+        assert!(from_toml("dur-neg", "idle_timeout = -1\n").is_err());
+    }
+
+    #[test]
+    fn every_setting_can_come_from_a_file() {
+        // A file that sets compress_min_bytes (a setting added after the overlay list was first
+        // written) must reach the Config.
+        let s = from_toml("all", "compress_min_bytes = 0\nsearch_max_page = 7\nh3_steer = false\n").unwrap();
+        let c = s.resolve().unwrap();
+        assert_eq!(c.compress_min_bytes, None);
+        assert_eq!(c.search.max_page, 7);
     }
 }

@@ -1,32 +1,36 @@
-//! hypercube — the saju server binary and its subcommands.
+//! hypercube — the saju server binary and its subcommands. Thin: parse the command line, call
+//! `serve::run` or a `cli` command.
 //!
-//! `hypercube serve` runs the shard-per-core HTTP server; `chart` and `lunar` are offline tools
-//! over the same engine.
-//!
-//! # Layout
-//! - `config`: flags + TOML + env → [`config::Config`]; `logging`: tracing set-up.
-//! - `serve`: starts the shards, accept loops, signals and drain; `conn`: HTTP/1.1 glue between
-//!   a TCP stream and the sans-IO `proto::http1::Conn`.
-//! - `router`: the transport-neutral router; `api`: request schemas and handlers.
-//! - `state`, `stats`, `metrics`: per-shard state and counters, Prometheus text.
-//! - `h3`: HTTP/3 (quinn + h3 on each shard's UDP socket), same router; TLS and `gen-cert`.
-//! - `ws`: WebSocket endpoints (`/v1/ws`, `/v1/ws/echo`) on top of the HTTP upgrade.
-//! - `cli`: the offline subcommands.
+//! # Layout (bottom to top; a module imports only those below it)
+//! - Leaves: `http` (Req, Resp, ApiError, the content-type parser), `config` (flags + TOML +
+//!   env → `Config` and every resolved settings type), `stats` (per-shard counters), `hub` (a
+//!   shard's WebSocket connections and topics), `tls` (certificates), `compress`.
+//! - `api`: typed, transport-neutral handlers (`/v1/saju`, batch, search, interpret, publish),
+//!   the `hypercube.v1` WebSocket protocol, the OpenAPI document.
+//! - `services`: process-wide services (inference) handed to every shard; `shard_parts`: what
+//!   one shard hosts and its background services; `metrics`: Prometheus text.
+//! - `route`: the route table and the one request path every transport calls.
+//! - `transport`: HTTP/1.1, WebSocket and HTTP/3 glue, the accept loop (with `shard::rt`, the
+//!   only code that names the runtime).
+//! - `serve`: the composition root; `logging`; `cli`: the offline subcommands.
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 mod api;
 mod cli;
+mod compress;
 mod config;
-mod conn;
-mod h3;
+mod http;
+mod hub;
 mod logging;
 mod metrics;
-mod router;
+mod route;
 mod serve;
-mod state;
+mod services;
+mod shard_parts;
 mod stats;
-mod ws;
+mod tls;
+mod transport;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -47,7 +51,7 @@ enum Command {
     /// Convert between Gregorian and Korean (KASI) lunar dates.
     Lunar(cli::lunar::LunarArgs),
     /// Write a self-signed development certificate (cert.pem, key.pem) for HTTP/3.
-    GenCert(h3::tls::GenCertArgs),
+    GenCert(cli::gen_cert::GenCertArgs),
     /// Benchmark baseline (feature `h3-baseline`): the same HTTP/3 request handling on one quinn
     /// endpoint + h3 on tokio's current_thread runtime. Takes `serve`'s flags; HTTP/3 is on.
     #[cfg(feature = "h3-baseline")]
@@ -55,13 +59,8 @@ enum Command {
     H3Baseline(Box<config::Settings>),
 }
 
-/// The engine's batch kernel in use (chosen once: `HYPERCUBE_KERNEL` or the best this CPU runs).
-pub(crate) fn kernel_name() -> &'static str {
-    engine::arch::active().name()
-}
-
 static VERSION: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("{} (engine kernel: {})", env!("CARGO_PKG_VERSION"), kernel_name()));
+    std::sync::LazyLock::new(|| format!("{} (engine kernel: {})", env!("CARGO_PKG_VERSION"), engine::arch::active().name()));
 
 fn main() -> ExitCode {
     // A forced kernel this CPU lacks is an error for every subcommand (tests and benchmarks
@@ -80,10 +79,10 @@ fn main() -> ExitCode {
         },
         Command::Chart(a) => cli::chart::run(a),
         Command::Lunar(a) => cli::lunar::run(a),
-        Command::GenCert(a) => h3::tls::gen_cert(a),
+        Command::GenCert(a) => cli::gen_cert::run(a),
         #[cfg(feature = "h3-baseline")]
         Command::H3Baseline(s) => match s.with_file().and_then(|s| config::Settings { h3: Some(true), ..s }.resolve()) {
-            Ok(cfg) => h3::baseline::run(cfg),
+            Ok(cfg) => transport::h3::baseline::run(cfg),
             Err(e) => {
                 eprintln!("hypercube h3-baseline: {e}");
                 ExitCode::from(2)

@@ -50,6 +50,15 @@ pub(crate) fn render(s: &Snapshot, version: &str, kernel: &str) -> String {
         }
     }
     latency(&mut o, s);
+    let [n, before, after] = s.compressed;
+    for (name, help, v) in [
+        ("hypercube_compressed_responses_total", "Response bodies sent compressed (Accept-Encoding).", n),
+        ("hypercube_compress_in_bytes_total", "Bytes of response bodies before compression.", before),
+        ("hypercube_compress_out_bytes_total", "Bytes of response bodies after compression.", after),
+    ] {
+        head(&mut o, name, "counter", help);
+        let _ = writeln!(o, "{name} {v}");
+    }
     s.ws.render(&mut o);
     o
 }
@@ -83,7 +92,7 @@ mod tests {
         let st = Stats::new();
         st.record(RouteId::Healthz, 200, 20_000);
         st.record(RouteId::Healthz, 200, 2_000_000);
-        let text = render(&Snapshot::empty().merge(st.snapshot(0, Some(1), "io_uring", false)), "0.1.0", "scalar");
+        let text = render(&Snapshot::empty().merge(st.snapshot(0, Some(1), "io_uring", false, 0)), "0.1.0", "scalar");
         assert!(text.contains("hypercube_requests_total{route=\"/healthz\",status=\"200\"} 2"));
         assert!(text.contains("hypercube_shard_info{shard=\"0\",cpu=\"1\",driver=\"io_uring\"} 1"));
         assert!(text.contains("hypercube_request_duration_seconds_bucket{le=\"0.0025\"} 2"));

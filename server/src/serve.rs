@@ -1,30 +1,34 @@
-//! `hypercube serve`: start one shard per core, accept on every shard, stop gracefully.
+//! `hypercube serve`, the composition root: build the process-wide services, bind the
+//! listeners, start one shard per core, run each shard's parts in their declared order, stop
+//! gracefully.
 //!
 //! Shutdown: the first SIGTERM/SIGINT raises every shard's stop signal. Each shard then closes
 //! its listener (no new connections), marks itself draining (`/readyz` → 503), lets
 //! connections finish what they have read (answered with `Connection: close`), closes idle
-//! keep-alive connections at once, and waits for its connections up to the drain deadline. The
-//! process exits 0 when every shard is done. A second signal exits at once with status 130.
+//! keep-alive connections at once and WebSockets with 1001, and waits for its connections up to
+//! the drain deadline. The process exits 0 when every shard is done. A second signal exits at
+//! once with status 130.
 use crate::config::{Config, DriverName};
-use crate::state::ShardState;
-use crate::{conn, logging};
+use crate::logging;
+use crate::services::Services;
+use crate::shard_parts::{Background, Shard};
+use crate::transport::{self, h3};
+use bytes::Bytes;
 use shard::listener::{self, ListenOpts};
 use shard::{Builder, Driver, Placement, ShardCtx, Sharded};
 use signal_hook::consts::{SIGINT, SIGTERM};
-use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 use tracing::{error, info, warn};
 
-/// Per-shard state plus the listener the shard's accept loop takes at start.
+/// What a shard's run takes at start and consumes: its sockets.
 pub(crate) struct Boot {
-    listener: RefCell<Option<std::net::TcpListener>>,
+    listener: std::net::TcpListener,
     /// The shard's UDP socket and the shared QUIC config, when HTTP/3 is on.
-    h3: RefCell<Option<(std::net::UdpSocket, Arc<crate::h3::Endpoint>)>>,
+    h3: Option<(std::net::UdpSocket, Arc<h3::Endpoint>)>,
 }
 
 /// Run the server until a signal stops it.
@@ -39,11 +43,12 @@ pub(crate) fn run(cfg: Config) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    crate::api::interpret::start(inference_settings(&cfg));
-    let sharded = match start(cfg) {
+    let services = Services::start(inference_settings(&cfg));
+    let sharded = match start(cfg, services.clone()) {
         Ok(s) => s,
         Err(e) => {
             error!(error = %e, "could not start");
+            services.shutdown();
             return ExitCode::FAILURE;
         }
     };
@@ -53,7 +58,7 @@ pub(crate) fn run(cfg: Config) -> ExitCode {
         sharded.stop();
     }
     let panicked = sharded.join();
-    crate::api::interpret::shutdown();
+    services.shutdown();
     if panicked > 0 {
         error!(panicked, "shard threads panicked");
         return ExitCode::FAILURE;
@@ -71,31 +76,38 @@ fn inference_settings(cfg: &Config) -> inference::service::Settings {
         let used: Vec<usize> = (0..cfg.shards).map(|i| cfg.cpus[i % cfg.cpus.len()]).collect();
         s.batcher.pin = shard::cpus::allowed().into_iter().filter(|c| !used.contains(c)).collect();
     }
-    info!(workers = s.workers, cpus = ?s.batcher.pin, "inference workers (no cpus listed: unpinned)");
+    if s.enabled {
+        if s.batcher.pin.is_empty() {
+            info!(workers = s.workers, "inference workers unpinned (every CPU runs a shard, or --pin false)");
+        } else {
+            info!(workers = s.workers, cpus = ?s.batcher.pin, "inference workers pinned to the CPUs no shard uses");
+        }
+    }
     s
 }
 
-/// Bind, start every shard, and return their handle (used by tests too).
-pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
+/// Bind, start every shard, and return their handle.
+pub(crate) fn start(cfg: Config, services: Services) -> io::Result<Sharded<Shard>> {
     if !cfg.share_port && cfg.listen.port() != 0 {
         refuse_busy_port(cfg.listen, cfg.h3.is_some())?;
     }
     // Port 0: pick one port that every shard then binds with SO_REUSEPORT.
     let (addr, reserved) = listener::reserve(cfg.listen)?;
+    let mut cfg = cfg;
     let h3 = match &mut cfg.h3 {
         Some(h) => {
-            if h.steer && cfg.shards > crate::h3::steer::MAX_SHARDS {
+            if h.steer && cfg.shards > h3::steer::MAX_SHARDS {
                 warn!(shards = cfg.shards, "http/3 steering addresses at most 256 shards: off");
                 h.steer = false;
             }
-            let ep = Arc::new(crate::h3::Endpoint::new(h).map_err(io::Error::other)?);
+            let ep = Arc::new(h3::Endpoint::new(h).map_err(io::Error::other)?);
             let socks = udp_group(addr, cfg.shards, h.steer)?;
-            cfg.alt_svc = Some(format!("h3=\":{}\"", addr.port()).into());
-            crate::h3::log_enabled(addr.port(), h);
+            h3::log_enabled(addr.port(), h);
             Some((ep, socks))
         }
         None => None,
     };
+    let alt_svc = h3.as_ref().map(|_| Bytes::from(format!("h3=\":{}\"", addr.port())));
     let cfg = Arc::new(cfg);
     let placement = if cfg.pin { Placement::Pinned(cfg.cpus.clone()) } else { Placement::Unpinned };
     let driver = match cfg.driver {
@@ -103,26 +115,55 @@ pub(crate) fn start(mut cfg: Config) -> io::Result<Sharded<ShardState>> {
         DriverName::IoUring => Driver::IoUring,
         DriverName::Epoll => Driver::Epoll,
     };
-    let (c1, c2) = (cfg.clone(), cfg.clone());
+    let c1 = cfg.clone();
     let sharded =
-        Builder::new().shards(cfg.shards).placement(placement).driver(driver).ring_entries(cfg.ring_entries).name("hypercube").start(
+        Builder::new().shards(cfg.shards).placement(placement).driver(driver).ring_entries(cfg.ring_entries).name("hypercube").start_with(
             move |ctx| {
                 let opts = ListenOpts { backlog: c1.backlog, incoming_cpu: ctx.cpu.filter(|_| c1.incoming_cpu) };
-                let l = listener::tcp(addr, opts).map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
-                let st = ShardState::new(ctx, c1.clone());
-                st.boot.listener.replace(Some(l));
-                if let Some((ep, socks)) = &h3 {
-                    let u = socks.get(ctx.id).and_then(|m| m.lock().ok()?.take());
-                    let u = u.ok_or_else(|| io::Error::other("no udp socket for this shard"))?;
-                    st.boot.h3.replace(Some((u, ep.clone())));
-                }
-                Ok(st)
+                let listener = listener::tcp(addr, opts).map_err(|e| io::Error::new(e.kind(), format!("bind {addr}: {e}")))?;
+                let h3 = match &h3 {
+                    Some((ep, socks)) => {
+                        let u = socks.get(ctx.id).and_then(|m| m.lock().ok()?.take());
+                        Some((u.ok_or_else(|| io::Error::other("no udp socket for this shard"))?, ep.clone()))
+                    }
+                    None => None,
+                };
+                Ok((Shard::new(ctx, c1.clone(), services.clone(), alt_svc.clone()), Boot { listener, h3 }))
             },
-            move |st, ctx| accept_loop(st, ctx, c2.clone()),
+            shard_main,
         )?;
     drop(reserved);
-    info!(%addr, shards = sharded.len(), engine_kernel = crate::kernel_name(), "listening");
+    info!(%addr, shards = sharded.len(), engine_kernel = engine::arch::active().name(), "listening");
     Ok(sharded)
+}
+
+/// One shard's life, in its declared order.
+///
+/// Start: (1) background services (the hub's sweeper, the `daily` timer), (2) the HTTP/3
+/// endpoint, (3) the TCP accept loop. Stop, once the stop signal is raised: (1) the accept loop
+/// returns and the listener closes, (2) the shard drains (`/readyz` 503), (3) pending HTTP/1.1
+/// reads are cancelled (idle keep-alive connections close after their grace), (4) WebSockets
+/// are told to close with 1001, (5) the shard waits for its connections up to `drain_timeout`,
+/// (6) the HTTP/3 endpoint (which closed its connections with H3_NO_ERROR at the stop) finishes,
+/// (7) the background services stop.
+async fn shard_main(shard: Rc<Shard>, boot: Boot, ctx: ShardCtx<Shard>) {
+    let cpu = ctx.cpu.map_or_else(|| "none".to_string(), |c| c.to_string());
+    info!(shard = ctx.id, cpu = %cpu, driver = ctx.driver.as_str(), "shard started");
+    let background = Background::start(&shard);
+    let h3 = boot.h3.map(|(sock, ep)| shard::rt::spawn("http/3 endpoint", h3::serve(shard.clone(), ctx.stop.clone(), sock, ep)));
+    transport::accept_tcp(shard.clone(), boot.listener, ctx.stop.clone()).await;
+    shard.set_draining();
+    shard.reads.cancel_all();
+    shard.hub.shutdown();
+    info!(shard = ctx.id, open = shard.stats.conns_open.get(), "draining");
+    if shard::rt::timeout(shard.cfg.drain_timeout, shard.all_closed()).await.is_err() {
+        warn!(shard = ctx.id, open = shard.stats.conns_open.get(), "drain deadline passed; closing the rest");
+    }
+    if let Some(h3) = h3 {
+        let _ = h3.await;
+    }
+    background.stop().await;
+    info!(shard = ctx.id, "shard stopped");
 }
 
 /// Fail when another socket (another process) already holds the TCP port, or the UDP port when
@@ -153,64 +194,10 @@ fn udp_group(addr: SocketAddr, shards: usize, steer: bool) -> io::Result<Vec<std
     let socks =
         listener::udp_group(addr, shards, ListenOpts::default()).map_err(|e| io::Error::new(e.kind(), format!("bind udp {addr}: {e}")))?;
     if steer {
-        listener::attach_reuseport_cbpf(&socks[0], &crate::h3::steer::PROGRAM)
+        listener::attach_reuseport_cbpf(&socks[0], &h3::steer::PROGRAM)
             .map_err(|e| io::Error::new(e.kind(), format!("attach the http/3 steering program (try --h3-steer false): {e}")))?;
     }
     Ok(socks.into_iter().map(|s| std::sync::Mutex::new(Some(s))).collect())
-}
-
-impl Boot {
-    pub(crate) fn new() -> Self {
-        Self { listener: RefCell::new(None), h3: RefCell::new(None) }
-    }
-}
-
-async fn accept_loop(st: Rc<ShardState>, ctx: ShardCtx<ShardState>, cfg: Arc<Config>) {
-    let cpu = ctx.cpu.map_or_else(|| "none".to_string(), |c| c.to_string());
-    info!(shard = ctx.id, cpu = %cpu, driver = ctx.driver.as_str(), "shard started");
-    let Some(std_listener) = st.boot.listener.take() else { return };
-    let listener = match monoio::net::TcpListener::from_std(std_listener) {
-        Ok(l) => l,
-        Err(e) => {
-            error!(shard = ctx.id, error = %e, "listener");
-            return;
-        }
-    };
-    let h3 = st.boot.h3.take().map(|(sock, ep)| monoio::spawn(crate::h3::serve(st.clone(), ctx.stop.clone(), sock, ep)));
-    let stop = ctx.stop.waiter();
-    loop {
-        monoio::select! {
-            r = listener.accept() => match r {
-                Ok((stream, _peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    if st.stats.conns_open.get() >= cfg.max_conns as u64 {
-                        st.spawn("http reject", false, conn::reject(st.clone(), stream));
-                    } else {
-                        st.conn_opened();
-                        st.spawn("http connection", true, conn::serve(st.clone(), ctx.stop.clone(), stream));
-                    }
-                }
-                Err(e) => {
-                    // EMFILE/ENFILE and friends: back off instead of spinning.
-                    warn!(shard = ctx.id, error = %e, "accept failed");
-                    monoio::time::sleep(Duration::from_millis(20)).await;
-                }
-            },
-            _ = stop.stopped() => break,
-        }
-    }
-    drop(listener);
-    st.set_draining();
-    st.cancel_reads();
-    let open = st.stats.conns_open.get();
-    info!(shard = ctx.id, open, "draining");
-    if monoio::time::timeout(cfg.drain_timeout, st.all_closed()).await.is_err() {
-        warn!(shard = ctx.id, open = st.stats.conns_open.get(), "drain deadline passed; closing the rest");
-    }
-    if let Some(h3) = h3 {
-        h3.await;
-    }
-    info!(shard = ctx.id, "shard stopped");
 }
 
 /// First SIGTERM/SIGINT: `on_first()`. Second: exit 130 at once.

@@ -16,6 +16,16 @@ impl InputError {
     }
 }
 
+impl From<InputError> for crate::http::ApiError {
+    /// A field error is 422 `invalid_input` naming the field; a body that is not JSON is 400.
+    fn from(e: InputError) -> Self {
+        match e {
+            InputError::Field { field, detail } => Self::field(field, detail),
+            InputError::Syntax(d) => Self::bad_json(d),
+        }
+    }
+}
+
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -53,7 +63,7 @@ impl<'a> Fields<'a> {
 
     /// Parse a JSON object body (simd-json; the buffer is used as scratch space).
     pub(crate) fn from_json(body: &'a mut [u8]) -> Result<Self, InputError> {
-        let v = simd_json::to_borrowed_value(body).map_err(|e| InputError::Syntax(format!("body is not valid JSON: {e}")))?;
+        let v = simd_json::to_borrowed_value(body).map_err(|e| InputError::Syntax(json_error(&e)))?;
         Self::from_value(v)
     }
 
@@ -86,6 +96,28 @@ impl<'a> Fields<'a> {
             f.push(k, raw)?;
         }
         Ok(f)
+    }
+
+    /// The fields of a parsed serde JSON object (a WebSocket message, a nested `chart`).
+    pub(crate) fn from_map(obj: &'a serde_json::Map<String, serde_json::Value>) -> Self {
+        use serde_json::Value as V;
+        let items = obj
+            .iter()
+            .map(|(k, v)| {
+                let raw = match v {
+                    V::String(s) => Raw::Str(Cow::Borrowed(s)),
+                    V::Null => Raw::Null,
+                    V::Bool(b) => Raw::Bool(*b),
+                    V::Number(n) => match n.as_i64() {
+                        Some(i) => Raw::Int(i),
+                        None => n.as_f64().map_or(Raw::Other, Raw::Float),
+                    },
+                    _ => Raw::Other,
+                };
+                (Cow::Borrowed(k.as_str()), raw)
+            })
+            .collect();
+        Self { items }
     }
 
     /// Parse a URL query string (`a=1&b=x%3Ay`; `+` is a space).
@@ -158,6 +190,20 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// A JSON syntax error in words, without the parser's internal names (simd-json's errors read
+/// like `InternalError(TapeError) at character 0`).
+pub(crate) fn json_error(e: &simd_json::Error) -> String {
+    use simd_json::ErrorType as T;
+    let what = match e.error() {
+        T::Eof => "it ends early",
+        T::TrailingData => "there is more after the value",
+        T::InvalidEscape | T::InvalidUnicodeEscape | T::InvalidUnicodeCodepoint | T::UnterminatedString => "a string is not valid",
+        T::InvalidNumber | T::InvalidExponent => "a number is not valid",
+        _ => "it is not valid JSON",
+    };
+    format!("body is not valid JSON: {what} (near byte {})", e.index())
+}
+
 fn percent_decode(s: &str) -> Option<Cow<'_, str>> {
     if !s.contains(['%', '+']) {
         return Some(Cow::Borrowed(s));
@@ -200,6 +246,20 @@ mod tests {
         assert_eq!(f.str("zone").unwrap(), None, "null is absent");
         assert!(f.int("datetime").is_err());
         assert!(f.only(&["datetime", "offset", "lon"]).is_err());
+    }
+
+    #[test]
+    fn serde_maps_read_like_json_bodies() {
+        let text = r#"{"datetime":"1990-05-15T14:30:00","offset":540,"lon":126.98,"lunar":false,"zone":null,"x":[1]}"#;
+        let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text).unwrap();
+        let f = Fields::from_map(&map);
+        let mut body = text.as_bytes().to_vec();
+        let g = Fields::from_json(&mut body).unwrap();
+        for k in ["datetime", "zone"] {
+            assert_eq!(f.str(k).unwrap(), g.str(k).unwrap());
+        }
+        assert_eq!((f.int("offset").unwrap(), f.float("lon").unwrap(), f.bool("lunar").unwrap()), (Some(540), Some(126.98), Some(false)));
+        assert!(f.str("x").is_err() && g.str("x").is_err());
     }
 
     #[test]

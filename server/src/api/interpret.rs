@@ -3,50 +3,18 @@
 //! The shard parses and validates, computes the chart, and queues the question with the
 //! process's inference service; a worker thread embeds it (batched with other shards'
 //! questions) and the shard awaits the reply on its own event loop, within the request's
-//! deadline. Shards never run the model. Transport-neutral: the WebSocket `interpret` message
-//! can call [`post`] with the same body.
+//! deadline. Shards never run the model. Transport-neutral: HTTP hands [`interpret`] the body's
+//! JSON object, the WebSocket `interpret` message its own fields.
 use super::input::{Fields, InputError};
 use super::saju_req::SajuRequest;
-use crate::router::{Resp, JSON};
+use crate::http::{ApiError, MediaType, Serde};
 use inference::corpus::Lang;
+use inference::rank::{Fact, Hit};
 use inference::service::{Service, Status, Unavailable};
-use std::sync::{Arc, OnceLock};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-static SERVICE: OnceLock<Arc<Service>> = OnceLock::new();
-
-/// Start loading the model in the background (once per process, before the shards start).
-pub(crate) fn start(settings: inference::service::Settings) {
-    SERVICE.get_or_init(|| Service::start(settings));
-}
-
-/// After the shards have stopped: answer what is queued, stop the workers.
-pub(crate) fn shutdown() {
-    if let Some(s) = SERVICE.get() {
-        s.shutdown();
-    }
-}
-
-/// The state for `/readyz`, as a JSON value.
-pub(crate) fn readiness() -> serde_json::Value {
-    match SERVICE.get().map(|s| s.status()) {
-        None => serde_json::json!({ "state": "disabled", "reason": "not started" }),
-        Some(Status::Loading) => serde_json::json!({ "state": "loading" }),
-        Some(Status::Ready { ep, cuda_error }) => {
-            let mut v = serde_json::json!({ "state": "ready", "ep": ep.as_str() });
-            if let Some(e) = cuda_error {
-                v["cuda_unavailable"] = e.into();
-            }
-            v
-        }
-        Some(Status::Disabled(reason)) => serde_json::json!({ "state": "disabled", "reason": reason }),
-    }
-}
-
-/// Prometheus lines for `/metrics`.
-pub(crate) fn metrics() -> String {
-    SERVICE.get().map(|s| s.metrics()).unwrap_or_default()
-}
 
 const FIELDS: &[&str] = &["question", "chart", "top_k", "lang"];
 const MAX_QUESTION: usize = 2000;
@@ -59,44 +27,67 @@ enum LangSel {
     Any,
 }
 
-struct Request {
+/// A validated interpret request.
+pub(crate) struct Request {
     question: String,
     chart: SajuRequest,
     top_k: usize,
     lang: LangSel,
 }
 
-/// `POST /v1/interpret` with `{"question": "...", "chart": {…/v1/saju fields…}, "top_k": 5,
-/// "lang": "auto"|"en"|"ko"|"any"}`. `deadline` is the request's whole time budget.
-pub(crate) async fn post(content_type: Option<&[u8]>, body: &[u8], budget: Duration) -> Resp {
+/// The chart facts an interpretation was ranked with.
+#[derive(Serialize)]
+pub(crate) struct ChartSummary {
+    four_pillars: engine::FourPillars,
+    day_master: engine::chart::StemInfo,
+    elements: engine::chart::ElementCounts,
+    year_luck: Option<engine::chart::luck::YearLuck>,
+}
+
+/// The answer of `/v1/interpret`.
+#[derive(Serialize)]
+pub(crate) struct Interpretation {
+    question: String,
+    lang: &'static str,
+    ep: &'static str,
+    chart: ChartSummary,
+    facts: Vec<Fact>,
+    passages: Vec<Hit>,
+    elapsed_ms: f64,
+}
+
+/// The JSON object of an HTTP body (`application/json`, form type or none → 415 otherwise).
+pub(crate) fn body_object(media: MediaType, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if !matches!(media, MediaType::Absent | MediaType::Json | MediaType::Form) {
+        return Err(ApiError::media_type("send application/json"));
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(obj)) => Ok(obj),
+        Ok(_) => Err(ApiError::bad_json("body must be a JSON object")),
+        Err(e) => Err(ApiError::bad_json(format!("body is not valid JSON: {e}"))),
+    }
+}
+
+/// Answer `{"question": "...", "chart": {…/v1/saju fields…}, "top_k": 5, "lang":
+/// "auto"|"en"|"ko"|"any"}` within `budget` (the request's whole time budget).
+pub(crate) async fn interpret(
+    svc: Option<&Arc<Service>>,
+    obj: Map<String, Value>,
+    budget: Duration,
+) -> Result<Serde<Interpretation>, ApiError> {
     let t0 = Instant::now();
     let deadline = t0 + budget;
-    let ct = content_type.map(|ct| ct.split(|b| *b == b';').next().unwrap_or(b"").trim_ascii().to_ascii_lowercase());
-    if !matches!(ct.as_deref(), None | Some(b"application/json" | b"application/x-www-form-urlencoded")) {
-        return Resp::error(415, "unsupported_media_type", "send application/json", None);
-    }
-    let req = match parse(body) {
-        Ok(r) => r,
-        Err(e) => return super::saju::input_error(&e),
-    };
-    let chart = match super::saju::chart(&req.chart) {
-        Ok(c) => c,
-        Err(e) => return Resp::error(422, "invalid_input", &e.to_string(), Some(&format!("chart.{}", e.field()))),
-    };
-    let Some(svc) = SERVICE.get() else {
-        return Resp::error(503, "inference_disabled", "inference was not started", None);
-    };
-    let rx = match svc.submit(&req.question, deadline) {
-        Ok(rx) => rx,
-        Err(u) => return unavailable(&u),
-    };
-    let vector = match monoio::time::timeout(deadline.saturating_duration_since(Instant::now()), rx).await {
+    let req = parse(obj)?;
+    let chart = super::saju::compute(&req.chart).map_err(|e| super::saju::engine_error(&e).in_object("chart"))?;
+    let svc = svc.ok_or_else(|| ApiError::new(503, "inference_disabled", "inference was not started"))?;
+    let rx = svc.submit(&req.question, deadline).map_err(|u| unavailable(&u))?;
+    let vector = match shard::rt::timeout(deadline.saturating_duration_since(Instant::now()), rx).await {
         Ok(Ok(Ok(v))) => v,
         Err(_) | Ok(Ok(Err(inference::Error::Deadline))) => {
-            return Resp::error(504, "deadline_exceeded", &format!("no answer within {} ms", budget.as_millis()), None)
+            return Err(ApiError::new(504, "deadline_exceeded", format!("no answer within {} ms", budget.as_millis())))
         }
-        Ok(Ok(Err(e))) => return Resp::error(500, "inference_failed", &e.to_string(), None),
-        Ok(Err(_)) => return unavailable(&Unavailable::ShuttingDown),
+        Ok(Ok(Err(e))) => return Err(ApiError::new(500, "inference_failed", e.to_string())),
+        Ok(Err(_)) => return Err(unavailable(&Unavailable::ShuttingDown)),
     };
     let lang = match req.lang {
         LangSel::Auto => Some(Lang::detect(&req.question)),
@@ -105,49 +96,43 @@ pub(crate) async fn post(content_type: Option<&[u8]>, body: &[u8], budget: Durat
     };
     let mut facts = inference::rank::chart_facts(&chart);
     facts.extend(inference::rank::question_facts(&req.question));
-    let hits = match svc.rank(&vector, &facts, lang, req.top_k) {
-        Ok(h) => h,
-        Err(u) => return unavailable(&u),
-    };
+    let passages = svc.rank(&vector, &facts, lang, req.top_k).map_err(|u| unavailable(&u))?;
     let ep = match svc.status() {
         Status::Ready { ep, .. } => ep.as_str(),
         _ => "none",
     };
-    let out = serde_json::json!({
-        "question": req.question,
-        "lang": lang.map_or("any", Lang::as_str),
-        "ep": ep,
-        "chart": {
-            "four_pillars": chart.four_pillars,
-            "day_master": chart.day_master,
-            "elements": chart.elements,
-            "year_luck": chart.year_luck,
+    Ok(Serde(Interpretation {
+        lang: lang.map_or("any", Lang::as_str),
+        question: req.question,
+        ep,
+        chart: ChartSummary {
+            four_pillars: chart.four_pillars,
+            day_master: chart.day_master,
+            elements: chart.elements,
+            year_luck: chart.year_luck,
         },
-        "facts": facts,
-        "passages": hits,
-        "elapsed_ms": t0.elapsed().as_secs_f64() * 1e3,
-    });
-    match serde_json::to_vec(&out) {
-        Ok(b) => Resp::new(200, JSON, b),
-        Err(e) => Resp::error(500, "internal", &format!("serialize: {e}"), None),
-    }
+        facts,
+        passages,
+        elapsed_ms: t0.elapsed().as_secs_f64() * 1e3,
+    }))
 }
 
-fn unavailable(u: &Unavailable) -> Resp {
+fn unavailable(u: &Unavailable) -> ApiError {
     let (code, detail, retry) = match u {
         Unavailable::Loading => ("inference_loading", "the model is still loading".to_string(), true),
         Unavailable::Disabled(reason) => ("inference_disabled", reason.clone(), false),
         Unavailable::Overloaded => ("overloaded", "inference queue full".to_string(), true),
         Unavailable::ShuttingDown => ("shutting_down", "inference is shutting down".to_string(), false),
     };
-    Resp { retry_after: retry.then_some(1), ..Resp::error(503, code, &detail, None) }
+    let e = ApiError::new(503, code, detail);
+    if retry {
+        e.retry_after(1)
+    } else {
+        e
+    }
 }
 
-fn parse(body: &[u8]) -> Result<Request, InputError> {
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| InputError::Syntax(format!("body is not valid JSON: {e}")))?;
-    let serde_json::Value::Object(mut obj) = v else {
-        return Err(InputError::Syntax("body must be a JSON object".into()));
-    };
+fn parse(mut obj: Map<String, Value>) -> Result<Request, InputError> {
     if let Some(k) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
         return Err(InputError::field(k.clone(), format!("unknown field (expected one of {})", FIELDS.join(", "))));
     }
@@ -180,8 +165,7 @@ fn parse(body: &[u8]) -> Result<Request, InputError> {
     };
     // The luck period running now is a chart fact; default the luck year to this year.
     chart_obj.entry("luck_year").or_insert_with(|| current_year().into());
-    let mut bytes = serde_json::to_vec(&chart_obj).map_err(|e| InputError::Syntax(e.to_string()))?;
-    let chart = Fields::from_json(&mut bytes).and_then(|f| SajuRequest::from_fields(&f)).map_err(|e| match e {
+    let chart = SajuRequest::from_fields(&Fields::from_map(&chart_obj)).map_err(|e| match e {
         InputError::Field { field, detail } => InputError::field(format!("chart.{field}"), detail),
         other => other,
     })?;
@@ -198,8 +182,15 @@ fn current_year() -> i64 {
 mod tests {
     use super::*;
 
+    fn parse_text(body: &str) -> Result<Request, InputError> {
+        match serde_json::from_str::<Value>(body) {
+            Ok(Value::Object(o)) => parse(o),
+            _ => Err(InputError::Syntax("not an object".into())),
+        }
+    }
+
     fn field(body: &str) -> String {
-        match parse(body.as_bytes()) {
+        match parse_text(body) {
             Err(InputError::Field { field, .. }) => field.into_owned(),
             Err(e) => format!("syntax: {e}"),
             Ok(_) => "ok".into(),
@@ -222,7 +213,7 @@ mod tests {
         assert_eq!(field(&format!(r#"{{"question":"q",{chart},"lang":"fr"}}"#)), "lang");
         assert_eq!(field(&format!(r#"{{"question":"q",{chart},"extra":1}}"#)), "extra");
         assert!(field("[1]").starts_with("syntax"));
-        let r = parse(format!(r#"{{"question":"q",{chart}}}"#).as_bytes()).ok().unwrap();
+        let r = parse_text(&format!(r#"{{"question":"q",{chart}}}"#)).ok().unwrap();
         assert_eq!(r.chart.luck_year, Some(current_year() as i32), "luck_year defaults to this year");
         assert!((2025..2200).contains(&current_year()));
     }

@@ -1,26 +1,29 @@
-//! `/v1/saju`: validate the request, compute the chart with the engine, answer JSON.
+//! `/v1/saju`: decode the request (query, JSON or form), compute the chart with the engine.
+//! Runtime-free; every transport renders the typed answer its own way.
+use super::chart_json::ChartJson;
 use super::input::{Fields, InputError};
-use super::saju_req::{SajuRequest, Tz};
-use crate::router::{Resp, JSON};
+use super::saju_req::SajuRequest;
+use crate::http::{ApiError, MediaType};
 
-/// `GET /v1/saju?datetime=…&offset=…`
-pub(crate) fn get(query: &str) -> Resp {
-    match Fields::from_query(query).and_then(|f| SajuRequest::from_fields(&f)) {
-        Ok(r) => compute(&r),
-        Err(e) => input_error(&e),
-    }
+/// An engine error as an API error: 422 naming the input field it is about.
+pub(crate) fn engine_error(e: &engine::EngineError) -> ApiError {
+    ApiError::field(e.field(), e.to_string())
 }
 
-/// `POST /v1/saju`: a JSON object (`application/json`, or no type), or form fields
-/// (`application/x-www-form-urlencoded`, named like the query). A JSON object sent with the
-/// form type — what `curl -d '{…}'` does — is read as JSON. Other types → 415.
-pub(crate) fn post(content_type: Option<&[u8]>, body: &[u8]) -> Resp {
-    let ct = content_type.map(|ct| ct.split(|b| *b == b';').next().unwrap_or(b"").trim_ascii().to_ascii_lowercase());
+/// The request of `GET /v1/saju?datetime=…&offset=…`.
+pub(crate) fn from_query(query: &str) -> Result<SajuRequest, ApiError> {
+    Ok(Fields::from_query(query).and_then(|f| SajuRequest::from_fields(&f))?)
+}
+
+/// The request of `POST /v1/saju`: a JSON object (`application/json`, or no type), or form
+/// fields (`application/x-www-form-urlencoded`, named like the query). A JSON object sent with
+/// the form type — what `curl -d '{…}'` does — is read as JSON. Other types → 415.
+pub(crate) fn from_body(media: MediaType, body: &[u8]) -> Result<SajuRequest, ApiError> {
     let looks_json = body.trim_ascii_start().first() == Some(&b'{');
-    let form = match ct.as_deref() {
-        None | Some(b"application/json") => false,
-        Some(b"application/x-www-form-urlencoded") => !looks_json,
-        Some(_) => return Resp::error(415, "unsupported_media_type", "send application/json", None),
+    let form = match media {
+        MediaType::Absent | MediaType::Json => false,
+        MediaType::Form => !looks_json,
+        _ => return Err(ApiError::media_type("send application/json")),
     };
     let parsed = if form {
         match std::str::from_utf8(body) {
@@ -31,60 +34,16 @@ pub(crate) fn post(content_type: Option<&[u8]>, body: &[u8]) -> Resp {
         let mut scratch = body.to_vec();
         Fields::from_json(&mut scratch).and_then(|f| SajuRequest::from_fields(&f))
     };
-    match parsed {
-        Ok(r) => compute(&r),
-        Err(e) => input_error(&e),
-    }
+    Ok(parsed?)
 }
 
-pub(crate) fn input_error(e: &InputError) -> Resp {
-    match e {
-        InputError::Field { field, detail } => Resp::error(422, "invalid_input", detail, Some(field)),
-        InputError::Syntax(d) => Resp::error(400, "bad_json", d, None),
-    }
+/// The chart of a request; engine errors name the input field (→ 422).
+pub(crate) fn chart(r: &SajuRequest) -> Result<ChartJson, ApiError> {
+    compute(r).map(ChartJson).map_err(|e| engine_error(&e))
 }
 
-/// Compute the chart; engine errors name the input field (→ 422).
-pub(crate) fn compute(r: &SajuRequest) -> Resp {
-    match chart(r) {
-        Ok(c) => match simd_json::to_vec(&c) {
-            Ok(body) => Resp::new(200, JSON, body),
-            Err(e) => Resp::error(500, "internal", &format!("serialize: {e}"), None),
-        },
-        Err(e) => Resp::error(422, "invalid_input", &e.to_string(), Some(e.field())),
-    }
-}
-
-/// The engine call behind every transport's `chart` request.
-pub(crate) fn chart(r: &SajuRequest) -> Result<engine::Chart, engine::EngineError> {
-    let (input, opts) = engine_input(r)?;
+/// The engine call behind every transport's chart.
+pub(crate) fn compute(r: &SajuRequest) -> Result<engine::Chart, engine::EngineError> {
+    let (input, opts) = r.to_engine()?;
     engine::Chart::compute(&input, &opts)
-}
-
-/// A request as the engine's input and options (enum-valued strings parsed here).
-pub(crate) fn engine_input(r: &SajuRequest) -> Result<(engine::BirthInput, engine::Options), engine::EngineError> {
-    let time = match &r.tz {
-        Tz::Offset(m) => engine::TimeBasis::Offset(*m),
-        Tz::Zone(z) => engine::TimeBasis::Zone(z.parse()?),
-    };
-    let input = engine::BirthInput {
-        year: r.year,
-        month: r.month,
-        day: r.day,
-        hour: r.hour,
-        minute: r.minute,
-        second: r.second,
-        time,
-        longitude: r.lon,
-        calendar: if r.lunar { engine::Calendar::Lunar { leap: r.leap } } else { engine::Calendar::Solar },
-        gender: r.gender.as_deref().map(str::parse).transpose()?,
-    };
-    let mut opts = engine::Options { luck_year: r.luck_year, ..Default::default() };
-    if let Some(z) = &r.zi {
-        opts.zi = z.parse()?;
-    }
-    if let Some(s) = &r.solar_time {
-        opts.solar_time = s.parse()?;
-    }
-    Ok((input, opts))
 }

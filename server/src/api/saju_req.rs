@@ -1,9 +1,11 @@
-//! The `/v1/saju` request schema and its validation (shared by POST JSON, GET query, and later
-//! WebSocket and HTTP/3). Field names match the `hypercube chart` flags.
+//! The `/v1/saju` request schema and its validation, shared by every route and transport that
+//! takes a birth (POST JSON, GET query, batch items, `/v1/interpret`'s `chart`, the WebSocket
+//! `chart` message). Field names match the `hypercube chart` flags.
 use super::input::{Fields, InputError};
 
 /// Every accepted field.
-pub(crate) const FIELDS: &[&str] = &["datetime", "offset", "zone", "lon", "solar_time", "zi", "gender", "lunar", "leap", "luck_year"];
+pub(crate) const FIELDS: &[&str] =
+    &["datetime", "offset", "zone", "lon", "solar_time", "zi", "gender", "lunar", "leap", "luck_year", "transition"];
 
 /// Where the wall clock is.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +33,9 @@ pub(crate) struct SajuRequest {
     pub(crate) lunar: bool,
     pub(crate) leap: bool,
     pub(crate) luck_year: Option<i32>,
+    /// What to do with a wall clock the zone skips or repeats: `reject` (default), `earlier`,
+    /// `later`.
+    pub(crate) transition: Option<String>,
 }
 
 impl SajuRequest {
@@ -59,6 +64,12 @@ impl SajuRequest {
             y => y.map(|y| y as i32),
         };
         let s = |k: &'static str| f.str(k).map(|o| o.map(str::to_string));
+        let transition = s("transition")?;
+        if let Some(t) = &transition {
+            if t.parse::<engine::TransitionPolicy>().is_err() {
+                return Err(InputError::field("transition", "must be reject, earlier or later"));
+            }
+        }
         Ok(Self {
             year,
             month,
@@ -74,7 +85,39 @@ impl SajuRequest {
             lunar,
             leap,
             luck_year,
+            transition,
         })
+    }
+
+    /// The engine's input and options (enum-valued strings parsed here; errors name the field).
+    pub(crate) fn to_engine(&self) -> Result<(engine::BirthInput, engine::Options), engine::EngineError> {
+        let time = match &self.tz {
+            Tz::Offset(m) => engine::TimeBasis::Offset(*m),
+            Tz::Zone(z) => engine::TimeBasis::Zone(z.parse()?),
+        };
+        let input = engine::BirthInput {
+            year: self.year,
+            month: self.month,
+            day: self.day,
+            hour: self.hour,
+            minute: self.minute,
+            second: self.second,
+            time,
+            longitude: self.lon,
+            calendar: if self.lunar { engine::Calendar::Lunar { leap: self.leap } } else { engine::Calendar::Solar },
+            gender: self.gender.as_deref().map(str::parse).transpose()?,
+        };
+        let mut opts = engine::Options { luck_year: self.luck_year, ..Default::default() };
+        if let Some(z) = &self.zi {
+            opts.zi = z.parse()?;
+        }
+        if let Some(s) = &self.solar_time {
+            opts.solar_time = s.parse()?;
+        }
+        if let Some(t) = &self.transition {
+            opts.transition = t.parse()?;
+        }
+        Ok((input, opts))
     }
 }
 
@@ -159,6 +202,7 @@ mod tests {
             ("datetime=1990-05-15T14:30&offset=540&luck_year=0", "luck_year"),
             ("datetime=1990-05-15T14:30&offset=540&lunar=maybe", "lunar"),
             ("datetime=1990-05-15T14:30&offset=540&colour=red", "colour"),
+            ("datetime=1990-05-15T14:30&offset=540&transition=maybe", "transition"),
         ];
         for (q, field) in cases {
             assert_eq!(field_of(req(q)), field, "{q}");

@@ -9,23 +9,24 @@
 //! null when the item is not a JSON object). `?format=compact` answers `{"index", "pillars":
 //! [year, month, day, hour]}` (sexagenary indices, 0 = 甲子) instead of the named pillars —
 //! the names are most of the cost of a full answer.
-use super::input::{Fields, InputError};
-use super::saju::engine_input;
+use super::input::{json_error, Fields, InputError};
 use super::saju_req::SajuRequest;
-use crate::router::{Resp, JSON};
+use crate::http::{ApiError, MediaType, Serde};
 use serde::Serialize;
 
+/// The answer: every item's result, in order.
 #[derive(Serialize)]
-struct Out {
+pub(crate) struct Out {
     count: usize,
     errors: usize,
     kernel: &'static str,
     results: Vec<Item>,
 }
 
+/// One item's result.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Item {
+pub(crate) enum Item {
     Ok {
         index: usize,
         four_pillars: engine::FourPillars,
@@ -50,41 +51,38 @@ enum ItemError {
 
 fn parse_item(f: Result<Fields<'_>, InputError>) -> Result<(engine::BirthInput, engine::Options), ItemError> {
     let req = f.and_then(|f| SajuRequest::from_fields(&f)).map_err(ItemError::Input)?;
-    engine_input(&req).map_err(ItemError::Engine)
+    req.to_engine().map_err(ItemError::Engine)
 }
 
-pub(crate) fn post(content_type: Option<&[u8]>, query: &str, body: &[u8], max_items: usize) -> Resp {
+/// `POST /v1/saju/batch[?format=compact]`.
+pub(crate) fn batch(media: MediaType, query: &str, body: &[u8], max_items: usize) -> Result<Serde<Out>, ApiError> {
     let compact = match query {
         "" | "format=full" => false,
         "format=compact" => true,
-        _ => return Resp::error(422, "invalid_input", "the only query is format=full or format=compact", Some("format")),
+        _ => return Err(ApiError::field("format", "the only query is format=full or format=compact")),
     };
-    let ct = content_type.map(|ct| ct.split(|b| *b == b';').next().unwrap_or(b"").trim_ascii().to_ascii_lowercase());
-    let array = match ct.as_deref() {
-        Some(b"application/json") => true,
-        Some(b"application/x-ndjson" | b"application/jsonl" | b"application/json-seq") => false,
-        None => body.trim_ascii_start().first() == Some(&b'['),
-        Some(_) => return Resp::error(415, "unsupported_media_type", "send application/json or application/x-ndjson", None),
+    let array = match media {
+        MediaType::Json => true,
+        MediaType::Ndjson => false,
+        MediaType::Absent => body.trim_ascii_start().first() == Some(&b'['),
+        _ => return Err(ApiError::media_type("send application/json or application/x-ndjson")),
     };
-    let too_many = |n: usize| Resp::error(413, "too_many_items", &format!("{n} items; at most {max_items} per batch"), None);
+    let too_many = |n: usize| ApiError::new(413, "too_many_items", format!("{n} items; at most {max_items} per batch"));
     let mut parsed: Vec<Result<(engine::BirthInput, engine::Options), ItemError>> = Vec::new();
     if array {
         let mut scratch = body.to_vec();
-        let v = match simd_json::to_borrowed_value(&mut scratch) {
-            Ok(v) => v,
-            Err(e) => return Resp::error(400, "bad_json", &format!("body is not valid JSON: {e}"), None),
-        };
+        let v = simd_json::to_borrowed_value(&mut scratch).map_err(|e| ApiError::bad_json(json_error(&e)))?;
         let simd_json::BorrowedValue::Array(items) = v else {
-            return Resp::error(400, "bad_json", "body must be a JSON array of objects", None);
+            return Err(ApiError::bad_json("body must be a JSON array of objects"));
         };
         if items.len() > max_items {
-            return too_many(items.len());
+            return Err(too_many(items.len()));
         }
         parsed.extend(items.into_iter().map(|v| parse_item(Fields::from_value(v))));
     } else {
         let lines: Vec<&[u8]> = body.split(|b| *b == b'\n').filter(|l| !l.trim_ascii().is_empty()).collect();
         if lines.len() > max_items {
-            return too_many(lines.len());
+            return Err(too_many(lines.len()));
         }
         for line in lines {
             let mut scratch = line.to_vec();
@@ -116,9 +114,5 @@ pub(crate) fn post(content_type: Option<&[u8]>, query: &str, body: &[u8], max_it
         })
         .collect();
     let errors = results.iter().filter(|r| matches!(r, Item::Err { .. })).count();
-    let out = Out { count: results.len(), errors, kernel: kernel.name(), results };
-    match simd_json::to_vec(&out) {
-        Ok(body) => Resp::new(200, JSON, body),
-        Err(e) => Resp::error(500, "internal", &format!("serialize: {e}"), None),
-    }
+    Ok(Serde(Out { count: results.len(), errors, kernel: kernel.name(), results }))
 }

@@ -1,7 +1,32 @@
-//! Per-shard statistics. Each shard owns one [`Stats`] (plain `Cell`s, no atomics, no locks);
+//! LEAF: per-shard statistics. Each shard owns one [`Stats`] (plain cells, no atomics, no locks);
 //! `/metrics` gathers a [`Snapshot`] from every shard with `map_reduce` and merges them.
+//!
+//! # Layout
+//! - this module: [`Counter`], the request and connection counters, the latency histogram.
+//! - [`ws`]: the WebSocket counters (upgrades, messages, closes by code).
+pub(crate) mod ws;
+
 use hdrhistogram::Histogram;
 use std::cell::{Cell, RefCell};
+
+/// One shard-local counter or gauge (a `Cell`: the shard is one thread).
+#[derive(Debug, Default)]
+pub(crate) struct Counter(Cell<u64>);
+
+impl Counter {
+    pub(crate) fn add(&self, n: u64) {
+        self.0.set(self.0.get().wrapping_add(n));
+    }
+
+    /// Take `n` off a gauge (never below zero).
+    pub(crate) fn sub(&self, n: u64) {
+        self.0.set(self.0.get().saturating_sub(n));
+    }
+
+    pub(crate) fn get(&self) -> u64 {
+        self.0.get()
+    }
+}
 
 /// Routes as counted in metrics. `Protocol` is a request rejected by the HTTP layer before
 /// routing (400/408/413/431…), `Rejected` a connection refused at the connection limit.
@@ -18,10 +43,12 @@ pub(crate) enum RouteId {
     Protocol,
     Rejected,
     Publish,
+    Ws,
+    OpenApi,
 }
 
 impl RouteId {
-    pub(crate) const ALL: [Self; 11] = [
+    pub(crate) const ALL: [Self; 13] = [
         Self::Healthz,
         Self::Readyz,
         Self::Metrics,
@@ -33,6 +60,8 @@ impl RouteId {
         Self::Protocol,
         Self::Rejected,
         Self::Publish,
+        Self::Ws,
+        Self::OpenApi,
     ];
 
     pub(crate) fn label(self) -> &'static str {
@@ -48,12 +77,14 @@ impl RouteId {
             Self::Protocol => "protocol_error",
             Self::Rejected => "connection_limit",
             Self::Publish => "/internal/publish",
+            Self::Ws => "/v1/ws",
+            Self::OpenApi => "/openapi.json",
         }
     }
 }
 
 /// Status codes counted individually; anything else is counted as "other".
-const STATUSES: [u16; 17] = [200, 204, 400, 404, 405, 408, 413, 415, 422, 429, 431, 500, 501, 503, 504, 505, 0];
+const STATUSES: [u16; 19] = [200, 204, 400, 401, 403, 404, 405, 408, 413, 415, 422, 426, 429, 431, 500, 501, 503, 504, 0];
 const NROUTES: usize = RouteId::ALL.len();
 const NSTATUS: usize = STATUSES.len();
 
@@ -62,52 +93,60 @@ fn status_slot(status: u16) -> usize {
 }
 
 /// One shard's counters.
+#[derive(Default)]
 pub(crate) struct Stats {
-    pub(crate) conns_open: Cell<u64>,
-    pub(crate) conns_accepted: Cell<u64>,
-    pub(crate) conns_closed: Cell<u64>,
-    pub(crate) conns_rejected: Cell<u64>,
-    /// Tasks that panicked (caught; see `ShardState::spawn`).
-    pub(crate) task_panics: Cell<u64>,
-    pub(crate) bytes_in: Cell<u64>,
-    pub(crate) bytes_out: Cell<u64>,
-    pub(crate) in_flight: Cell<u64>,
-    requests: RefCell<[[u64; NSTATUS]; NROUTES]>,
-    latency: RefCell<Histogram<u64>>,
+    pub(crate) conns_open: Counter,
+    pub(crate) conns_accepted: Counter,
+    pub(crate) conns_closed: Counter,
+    pub(crate) conns_rejected: Counter,
+    pub(crate) bytes_in: Counter,
+    pub(crate) bytes_out: Counter,
+    pub(crate) in_flight: Counter,
+    /// Response bodies compressed, and their bytes before and after.
+    pub(crate) compressed: Counter,
+    pub(crate) compress_in_bytes: Counter,
+    pub(crate) compress_out_bytes: Counter,
+    pub(crate) ws: ws::Counters,
+    requests: RefCell<Requests>,
+    latency: RefCell<Latency>,
+}
+
+/// Requests by route and status slot.
+struct Requests([[u64; NSTATUS]; NROUTES]);
+
+impl Default for Requests {
+    fn default() -> Self {
+        Self([[0; NSTATUS]; NROUTES])
+    }
+}
+
+/// The request latency histogram, in nanoseconds.
+struct Latency(Histogram<u64>);
+
+impl Default for Latency {
+    fn default() -> Self {
+        Self(new_histogram())
+    }
 }
 
 impl Stats {
     pub(crate) fn new() -> Self {
-        Self {
-            conns_open: Cell::new(0),
-            conns_accepted: Cell::new(0),
-            conns_closed: Cell::new(0),
-            conns_rejected: Cell::new(0),
-            task_panics: Cell::new(0),
-            bytes_in: Cell::new(0),
-            bytes_out: Cell::new(0),
-            in_flight: Cell::new(0),
-            requests: RefCell::new([[0; NSTATUS]; NROUTES]),
-            latency: RefCell::new(new_histogram()),
-        }
-    }
-
-    pub(crate) fn add(cell: &Cell<u64>, n: u64) {
-        cell.set(cell.get().wrapping_add(n));
+        Self::default()
     }
 
     /// Count one answered request and its latency in nanoseconds.
     pub(crate) fn record(&self, route: RouteId, status: u16, nanos: u64) {
-        self.requests.borrow_mut()[route as usize][status_slot(status)] += 1;
-        let _ = self.latency.borrow_mut().record(nanos.clamp(1, MAX_NANOS));
+        self.requests.borrow_mut().0[route as usize][status_slot(status)] += 1;
+        let _ = self.latency.borrow_mut().0.record(nanos.clamp(1, MAX_NANOS));
     }
 
     /// Count a request answered without a latency sample (protocol errors, rejections).
     pub(crate) fn count(&self, route: RouteId, status: u16) {
-        self.requests.borrow_mut()[route as usize][status_slot(status)] += 1;
+        self.requests.borrow_mut().0[route as usize][status_slot(status)] += 1;
     }
 
-    pub(crate) fn snapshot(&self, shard: usize, cpu: Option<usize>, driver: &'static str, draining: bool) -> Snapshot {
+    /// This shard's counters. `task_panics` comes from the runtime surface (`shard::rt`).
+    pub(crate) fn snapshot(&self, shard: usize, cpu: Option<usize>, driver: &'static str, draining: bool, task_panics: u64) -> Snapshot {
         Snapshot {
             shards: vec![ShardCounters {
                 shard,
@@ -118,14 +157,15 @@ impl Stats {
                 accepted: self.conns_accepted.get(),
                 closed: self.conns_closed.get(),
                 rejected: self.conns_rejected.get(),
-                task_panics: self.task_panics.get(),
+                task_panics,
                 bytes_in: self.bytes_in.get(),
                 bytes_out: self.bytes_out.get(),
                 in_flight: self.in_flight.get(),
             }],
-            requests: *self.requests.borrow(),
-            latency: self.latency.borrow().clone(),
-            ws: crate::ws::metrics::WsSnapshot::default(),
+            requests: self.requests.borrow().0,
+            latency: self.latency.borrow().0.clone(),
+            ws: self.ws.snapshot(),
+            compressed: [self.compressed.get(), self.compress_in_bytes.get(), self.compress_out_bytes.get()],
         }
     }
 }
@@ -159,12 +199,14 @@ pub(crate) struct Snapshot {
     pub(crate) shards: Vec<ShardCounters>,
     requests: [[u64; NSTATUS]; NROUTES],
     pub(crate) latency: Histogram<u64>,
-    pub(crate) ws: crate::ws::metrics::WsSnapshot,
+    pub(crate) ws: ws::WsSnapshot,
+    /// Bodies compressed, bytes in, bytes out (all shards).
+    pub(crate) compressed: [u64; 3],
 }
 
 impl Snapshot {
     pub(crate) fn empty() -> Self {
-        Self { shards: Vec::new(), requests: [[0; NSTATUS]; NROUTES], latency: new_histogram(), ws: Default::default() }
+        Self { shards: Vec::new(), requests: [[0; NSTATUS]; NROUTES], latency: new_histogram(), ws: Default::default(), compressed: [0; 3] }
     }
 
     pub(crate) fn merge(mut self, other: Self) -> Self {
@@ -176,6 +218,9 @@ impl Snapshot {
         }
         let _ = self.latency.add(&other.latency);
         self.ws.merge(&other.ws);
+        for (a, b) in self.compressed.iter_mut().zip(other.compressed) {
+            *a += b;
+        }
         self
     }
 
@@ -202,7 +247,7 @@ mod tests {
         b.record(RouteId::Healthz, 200, 3_000);
         b.record(RouteId::Saju, 422, 5_000);
         b.count(RouteId::Protocol, 418);
-        let m = Snapshot::empty().merge(a.snapshot(0, None, "epoll", false)).merge(b.snapshot(1, Some(1), "io_uring", false));
+        let m = Snapshot::empty().merge(a.snapshot(0, None, "epoll", false, 0)).merge(b.snapshot(1, Some(1), "io_uring", false, 0));
         let got: Vec<_> = m.requests().collect();
         assert_eq!(
             got,

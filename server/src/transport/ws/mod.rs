@@ -1,12 +1,14 @@
-//! WebSocket endpoints: `/v1/ws` (protocol `hypercube.v1`, see [`api`]) and `/v1/ws/echo`
-//! (echoes every message; for Autobahn|Testsuite and benchmarks).
+//! WebSocket transport: the upgrade (decided here, in one place), the session loop of an
+//! upgraded connection, and the endpoints' message handling: `/v1/ws` hands text messages to the
+//! `hypercube.v1` protocol (`api::ws_v1`), `/v1/ws/echo` echoes them. The per-shard registry of
+//! connections and topics is `crate::hub`; the codec is `proto::ws::Conn`.
 //!
-//! The HTTP/1.1 glue (`crate::conn`) answers the upgrade with [`handshake`]; once the `101` is
-//! written it spawns [`run`] with the bytes read past the request and ends its own task, so none
-//! of the HTTP connection's buffers outlive the handshake. The codec is `proto::ws::Conn`.
+//! The HTTP/1.1 glue asks [`upgrade`] about every request; once a `101` is written it spawns
+//! [`run`] with the bytes read past the request and ends its own task, so none of the HTTP
+//! connection's buffers outlive the handshake.
 //!
 //! # Idle cost
-//! A connection is one task, one [`hub`] slot and one pending readiness poll. It holds no read
+//! A connection is one task, one hub slot and one pending readiness poll. It holds no read
 //! buffer: it waits for readability and then reads with `recv(MSG_DONTWAIT)` into the shard's
 //! one scratch buffer ([`sys`]); its output buffer is freed once written; it owns no timer (the
 //! shard's sweeper wakes it when its protocol deadline passes).
@@ -17,21 +19,13 @@
 //! timeout then drops it even if it never reads again. Replies to a client's own requests are
 //! bounded differently: reading pauses while 64 KiB of output is unsent, so a client that sends
 //! without reading is slowed by TCP, not buffered.
-//!
-//! # Layout
-//! - `hub`: per-shard slots, topics, sweeper; `api`: the `hypercube.v1` requests;
-//!   `daily`: the `daily` topic; `sys`: non-blocking socket calls; `metrics`: counters.
-pub(crate) mod api;
-pub(crate) mod daily;
-pub(crate) mod hub;
-pub(crate) mod metrics;
 mod sys;
 
-use crate::router::{Resp, JSON};
-use crate::state::ShardState;
+use crate::api::ws_v1::{self, Outcome, Session};
+use crate::hub::{ConnId, Hub};
+use crate::route::{Route, WsEndpoint};
+use crate::shard_parts::{ConnSlot, Shard, WS_SCRATCH};
 use bytes::{Bytes, BytesMut};
-use hub::{ConnId, Hub};
-use metrics::Counters;
 use monoio::net::TcpStream;
 use proto::http1;
 use proto::ws::{handshake, CloseCode, Conn, Message};
@@ -39,57 +33,50 @@ use std::future::Future;
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
 use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use sys::Io;
 
 /// Output left unsent above which the connection stops reading (TCP then slows the client).
 const READ_PAUSE: usize = 64 * 1024;
-const CROSS_SHARD_TIMEOUT: Duration = Duration::from_secs(2);
 /// The subprotocol of `/v1/ws`.
 pub(crate) const PROTOCOL: &str = "hypercube.v1";
 
-/// WebSocket settings (see `config::Settings` for their docs and defaults).
-#[derive(Debug, Clone, Default)]
-pub(crate) struct WsConfig {
-    pub(crate) origins: Vec<String>,
-    pub(crate) limits: std::sync::Arc<proto::ws::Limits>,
-    pub(crate) send_queue: usize,
-    pub(crate) publish_api: bool,
-}
-
-/// Which endpoint a connection was upgraded on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Api,
-    Echo,
-}
-
-/// Answer an upgrade request: a `101` and the endpoint, or a 4xx and `None`.
-pub(crate) fn handshake(st: &ShardState, req: &http1::Request) -> (http1::Response, Option<Kind>) {
-    let counters = &st.ws.counters;
-    let (kind, protocols): (Kind, &[&'static str]) = match req.path() {
-        b"/v1/ws" => (Kind::Api, &[PROTOCOL]),
-        b"/v1/ws/echo" => (Kind::Echo, &[]),
+/// Whether `req` is a WebSocket handshake, and the answer if it is: a `101` and the endpoint,
+/// or a 4xx refusal and `None`. `None` at the top: not a handshake, route it as HTTP (a
+/// WebSocket path asked without `Upgrade` gets its 426 from the router). An upgrade request for
+/// an unknown path under `/v1/ws` is a refused handshake (404), counted as one.
+pub(crate) fn upgrade(shard: &Shard, req: &http1::Request) -> Option<(http1::Response, Option<WsEndpoint>)> {
+    let path = std::str::from_utf8(req.path()).unwrap_or("");
+    if !path.starts_with("/v1/ws") || !handshake::is_upgrade(req) {
+        return None;
+    }
+    let counters = &shard.stats.ws;
+    let endpoint = match Route::of(path, false) {
+        Some((Route::Ws(e), _)) => e,
         _ => {
-            Counters::add(&counters.refused, 1);
-            return (refusal(404, "no websocket endpoint here"), None);
+            counters.refused.add(1);
+            return Some((refusal(404, "no websocket endpoint here").header("date", shard.date.get()), None));
         }
     };
-    let policy = handshake::Policy { origins: &st.cfg.ws.origins, protocols };
-    match handshake::accept(req, &policy) {
+    let protocols: &[&'static str] = match endpoint {
+        WsEndpoint::Api => &[PROTOCOL],
+        WsEndpoint::Echo => &[],
+    };
+    let policy = handshake::Policy { origins: &shard.cfg.ws.origins, protocols };
+    Some(match handshake::accept(req, &policy) {
         Ok(a) => {
-            Counters::add(&counters.upgrades, 1);
-            (a.response.header("date", st.date.get()), Some(kind))
+            counters.upgrades.add(1);
+            (a.response.header("date", shard.date.get()), Some(endpoint))
         }
         Err(r) => {
-            Counters::add(&counters.refused, 1);
-            let mut resp = refusal(r.status, r.detail).header("date", st.date.get());
+            counters.refused.add(1);
+            let mut resp = refusal(r.status, r.detail).header("date", shard.date.get());
             if r.status == 426 {
                 resp = resp.header("Sec-WebSocket-Version", Bytes::from_static(b"13"));
             }
             (resp, None)
         }
-    }
+    })
 }
 
 fn refusal(status: u16, detail: &str) -> http1::Response {
@@ -102,23 +89,21 @@ fn refusal(status: u16, detail: &str) -> http1::Response {
 /// A plain fn returning an `async move` block rather than an `async fn`: an async fn moves its
 /// arguments into locals and keeps both copies in the future (the stream alone is 80 bytes),
 /// and the task of an idle connection is most of what it costs.
-pub(crate) fn run(st: Rc<ShardState>, stop: shard::Stop, stream: TcpStream, input: BytesMut, kind: Kind) -> impl Future<Output = ()> {
-    st.ws.start_sweeper(&stop);
-    drop(stop);
-    let id = st.ws.register();
-    let mut conn = Conn::new(st.cfg.ws.limits.clone(), Instant::now());
+pub(crate) fn run(shard: Rc<Shard>, slot: ConnSlot, stream: TcpStream, input: BytesMut, endpoint: WsEndpoint) -> impl Future<Output = ()> {
+    let id = shard.hub.register();
+    let mut conn = Conn::new(shard.cfg.ws.limits.clone(), Instant::now());
     conn.recv(&input, Instant::now());
     drop(input);
     async move {
-        let hub = &st.ws;
+        let hub = &shard.hub;
         let mut shut_wr = false;
         let mut more = false;
         loop {
-            step(&st, hub, id, kind, &mut conn);
-            let blocked = flush(&st, stream.as_raw_fd(), &mut conn);
+            step(&shard, id, endpoint, &mut conn);
+            let blocked = flush(&shard, stream.as_raw_fd(), &mut conn);
             hub.set_unsent(id, conn.transmit().len());
             if let Some(c) = conn.take_close() {
-                hub.counters.close(c.code.0, c.by_peer);
+                shard.stats.ws.close(c.code.0, c.by_peer);
             }
             if conn.wants_shutdown_write() && !shut_wr {
                 sys::shutdown_write(stream.as_raw_fd());
@@ -130,11 +115,11 @@ pub(crate) fn run(st: Rc<ShardState>, stop: shard::Stop, stream: TcpStream, inpu
             hub.set_deadline(id, conn.deadline());
             let can_read = conn.wants_read() && conn.transmit().len() < READ_PAUSE;
             if more && can_read {
-                more = read(&st, hub, stream.as_raw_fd(), &mut conn);
+                more = read(&shard, stream.as_raw_fd(), &mut conn);
                 continue;
             }
             match wait(&stream, hub, id, can_read, blocked).await {
-                Event::Readable(Ok(())) => more = read(&st, hub, stream.as_raw_fd(), &mut conn),
+                Event::Readable(Ok(())) => more = read(&shard, stream.as_raw_fd(), &mut conn),
                 Event::Readable(Err(_)) => conn.abort(),
                 Event::Writable => {}
                 Event::Notified => conn.handle_timeout(Instant::now()),
@@ -142,10 +127,9 @@ pub(crate) fn run(st: Rc<ShardState>, stop: shard::Stop, stream: TcpStream, inpu
         }
         hub.unregister(id);
         drop(stream);
-        st.conn_closed();
+        drop(slot);
     }
 }
-
 enum Event {
     Readable(std::io::Result<()>),
     Writable,
@@ -179,33 +163,40 @@ async fn wait(stream: &TcpStream, hub: &Hub, id: ConnId, can_read: bool, blocked
 }
 
 /// Handle received messages, queued pushes, backpressure and shutdown.
-fn step(st: &ShardState, hub: &Rc<Hub>, id: ConnId, kind: Kind, conn: &mut Conn) {
-    let c = &hub.counters;
+fn step(shard: &Shard, id: ConnId, endpoint: WsEndpoint, conn: &mut Conn) {
+    let (hub, c) = (&shard.hub, &shard.stats.ws);
+    let session = Session {
+        hub,
+        conn: id,
+        inference: shard.services.inference.as_ref(),
+        send_queue_bytes: shard.cfg.ws.send_queue_bytes,
+        infer_deadline: shard.cfg.infer_deadline,
+    };
     while let Some(msg) = conn.poll_message() {
-        Counters::add(&c.msgs_in, 1);
-        match (kind, msg) {
-            (Kind::Echo, m) => conn.send(&m),
-            (Kind::Api, Message::Binary(_)) => {
+        c.msgs_in.add(1);
+        match (endpoint, msg) {
+            (WsEndpoint::Echo, m) => conn.send(&m),
+            (WsEndpoint::Api, Message::Binary(_)) => {
                 conn.close(CloseCode::UNSUPPORTED, "hypercube.v1 is JSON text frames", Instant::now());
             }
-            (Kind::Api, Message::Text(t)) => match api::handle(st, hub, id, &t) {
-                api::Outcome::Reply(r) => conn.send_text(&r),
-                api::Outcome::Close(code, why) => conn.close(code, why, Instant::now()),
-                api::Outcome::Later => continue,
+            (WsEndpoint::Api, Message::Text(t)) => match ws_v1::handle(&session, &t) {
+                Outcome::Reply(r) => conn.send(&Message::Text(Bytes::from(r))),
+                Outcome::Close(code, why) => conn.close(code, why, Instant::now()),
+                Outcome::Later => continue,
             },
         }
         if conn.is_open() {
-            Counters::add(&c.msgs_out, 1);
+            c.msgs_out.add(1);
         }
     }
     let (pushes, overflow) = hub.take_pushes(id, conn.transmit().len());
     if overflow && conn.is_open() {
-        Counters::add(&c.backpressure, 1);
+        c.backpressure.add(1);
         conn.close(CloseCode::TRY_AGAIN, "send queue full", Instant::now());
     }
     for p in pushes {
         conn.send(&Message::Text(p));
-        Counters::add(&c.msgs_out, 1);
+        c.msgs_out.add(1);
     }
     if hub.is_closing() && conn.is_open() {
         conn.close(CloseCode::GOING_AWAY, "server shutting down", Instant::now());
@@ -213,12 +204,12 @@ fn step(st: &ShardState, hub: &Rc<Hub>, id: ConnId, kind: Kind, conn: &mut Conn)
 }
 
 /// Write as much as the socket takes. Returns true when it would block with output left.
-fn flush(st: &ShardState, fd: i32, conn: &mut Conn) -> bool {
+fn flush(shard: &Shard, fd: i32, conn: &mut Conn) -> bool {
     while !conn.transmit().is_empty() {
         match sys::send(fd, conn.transmit()) {
             Ok(Io::Done(n)) => {
                 conn.consume(n);
-                crate::stats::Stats::add(&st.stats.bytes_out, n as u64);
+                shard.stats.bytes_out.add(n as u64);
             }
             Ok(Io::WouldBlock) => return true,
             Err(_) => conn.abort(),
@@ -229,15 +220,15 @@ fn flush(st: &ShardState, fd: i32, conn: &mut Conn) -> bool {
 
 /// One non-blocking read into the shard's scratch buffer. Returns true when it filled the
 /// buffer (more may be waiting).
-fn read(st: &ShardState, hub: &Hub, fd: i32, conn: &mut Conn) -> bool {
-    let mut scratch = hub.scratch.borrow_mut();
-    if scratch.len() < hub::SCRATCH {
-        scratch.resize(hub::SCRATCH, 0);
+fn read(shard: &Shard, fd: i32, conn: &mut Conn) -> bool {
+    let mut scratch = shard.ws_scratch.borrow_mut();
+    if scratch.len() < WS_SCRATCH {
+        scratch.resize(WS_SCRATCH, 0);
     }
     match sys::recv(fd, &mut scratch) {
         Ok(Io::Done(0)) => conn.peer_closed(Instant::now()),
         Ok(Io::Done(n)) => {
-            crate::stats::Stats::add(&st.stats.bytes_in, n as u64);
+            shard.stats.bytes_in.add(n as u64);
             conn.recv(&scratch[..n], Instant::now());
             return n == scratch.len();
         }
@@ -245,35 +236,4 @@ fn read(st: &ShardState, hub: &Hub, fd: i32, conn: &mut Conn) -> bool {
         Err(_) => conn.abort(),
     }
     false
-}
-
-/// `POST /internal/publish?topic=NAME` with a JSON body: push `{"type":"event","topic","data"}`
-/// to the topic's subscribers on every shard (one shard message each). Answers how many
-/// connections it was queued to.
-pub(crate) async fn publish(st: &ShardState, query: &str, body: &[u8]) -> Resp {
-    if !st.cfg.ws.publish_api {
-        return Resp::error(404, "not_found", "no such path", None);
-    }
-    let topic = query.split('&').find_map(|kv| kv.strip_prefix("topic=")).unwrap_or("");
-    if !api::valid_topic(topic) {
-        return Resp::error(422, "invalid_input", "topic: 1-64 characters of A-Z a-z 0-9 . _ : -", Some("topic"));
-    }
-    let Ok(data) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return Resp::error(400, "bad_json", "the body is the event data, as JSON", None);
-    };
-    let msg = Bytes::from(serde_json::json!({"type": "event", "topic": topic, "data": data}).to_string());
-    let (topic, bound) = (topic.to_string(), st.cfg.ws.send_queue);
-    let fanout = st.sharded.map_reduce(
-        move |s: &ShardState| {
-            let n = s.ws.deliver(&topic, &msg, bound);
-            Counters::add(&s.ws.counters.pushes, n);
-            n
-        },
-        0u64,
-        |a, b| a + b,
-    );
-    match monoio::time::timeout(CROSS_SHARD_TIMEOUT, fanout).await {
-        Ok(Ok(n)) => Resp::new(200, JSON, serde_json::json!({"delivered": n}).to_string()),
-        _ => Resp::error(503, "unavailable", "a shard did not take the message", None),
-    }
 }

@@ -1,55 +1,46 @@
-//! TLS for HTTP/3: the certificate and key from files (`--tls-cert`/`--tls-key`), or a
-//! self-signed one made at start and written where the log says; `hypercube gen-cert` writes a
-//! development certificate ahead of time.
-use quinn::crypto::rustls::QuicServerConfig;
+//! TLS certificates: from files (`--tls-cert`/`--tls-key`), or a self-signed one made at start
+//! and written where the log says (`hypercube gen-cert` writes one ahead of time). Gives the
+//! rustls server configuration each TLS transport wraps (HTTP/3 today).
+use crate::config::TlsSource as Source;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tracing::info;
 
-/// Where the server's certificate comes from.
-#[derive(Debug, Clone)]
-pub(crate) enum Source {
-    /// PEM files: a certificate chain and its private key.
-    Files { cert: PathBuf, key: PathBuf },
-    /// Make a self-signed certificate for localhost at start and write it to this folder.
-    SelfSigned { dir: PathBuf },
-}
-
-/// `hypercube gen-cert`: write a self-signed development certificate.
-#[derive(clap::Args, Debug)]
-pub(crate) struct GenCertArgs {
-    /// Folder to write cert.pem and key.pem into (created if missing).
-    #[arg(long, default_value = ".")]
-    pub(crate) out: PathBuf,
-    /// Subject alternative names (DNS names or IP addresses).
-    #[arg(long, value_delimiter = ',', default_value = "localhost,127.0.0.1,::1")]
-    pub(crate) names: Vec<String>,
-}
-
-/// Run `gen-cert`.
-pub(crate) fn gen_cert(a: GenCertArgs) -> std::process::ExitCode {
-    match write_self_signed(&a.out, a.names) {
-        Ok((cert, key)) => {
-            println!("wrote {} and {}", cert.display(), key.display());
-            std::process::ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("hypercube gen-cert: {e}");
-            std::process::ExitCode::FAILURE
-        }
-    }
-}
-
 /// Make a self-signed certificate for `names` and write `cert.pem` and `key.pem` (0600) into `dir`.
 pub(crate) fn write_self_signed(dir: &Path, names: Vec<String>) -> Result<(PathBuf, PathBuf), String> {
+    check_names(&names)?;
     let ck = rcgen::generate_simple_self_signed(names).map_err(|e| format!("generate certificate: {e}"))?;
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert, ck.cert.pem()).map_err(|e| format!("{}: {e}", cert.display()))?;
     write_private(&key, ck.signing_key.serialize_pem().as_bytes()).map_err(|e| format!("{}: {e}", key.display()))?;
     Ok((cert, key))
+}
+
+/// Subject alternative names must be IP addresses or DNS names (RFC 1123 labels, a leading
+/// `*.` wildcard allowed): a certificate for `''` or `bad name!` would be refused by every client.
+fn check_names(names: &[String]) -> Result<(), String> {
+    if names.is_empty() {
+        return Err("give at least one name (--names localhost,127.0.0.1)".into());
+    }
+    for n in names {
+        if n.parse::<std::net::IpAddr>().is_ok() {
+            continue;
+        }
+        let host = n.strip_prefix("*.").unwrap_or(n);
+        let label_ok = |l: &str| {
+            (1..=63).contains(&l.len())
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        };
+        if host.is_empty() || host.len() > 253 || !host.split('.').all(label_ok) {
+            return Err(format!("{n:?} is neither an IP address nor a DNS name"));
+        }
+    }
+    Ok(())
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -59,14 +50,15 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)
 }
 
-/// The rustls + QUIC server configuration (ALPN "h3") for `src`.
-pub(crate) fn server_crypto(src: &Source) -> Result<Arc<QuicServerConfig>, String> {
+/// The rustls server configuration (TLS 1.3, no client auth, no early data) for `src`,
+/// offering the ALPN protocols `alpn`.
+pub(crate) fn server_config(src: &Source, alpn: &[&[u8]]) -> Result<rustls::ServerConfig, String> {
     let (cert_path, key_path) = match src {
         Source::Files { cert, key } => (cert.clone(), key.clone()),
         Source::SelfSigned { dir } => {
             let names = vec!["localhost".into(), "127.0.0.1".into(), "::1".into()];
             let (c, k) = write_self_signed(dir, names)?;
-            info!(cert = %c.display(), key = %k.display(), "http/3: no --tls-cert given; made a self-signed certificate");
+            info!(cert = %c.display(), key = %k.display(), "no --tls-cert given; made a self-signed certificate");
             (c, k)
         }
     };
@@ -84,9 +76,9 @@ pub(crate) fn server_crypto(src: &Source) -> Result<Arc<QuicServerConfig>, Strin
         .with_no_client_auth()
         .with_single_cert(certs, key)
         .map_err(|e| format!("tls certificate/key: {e}"))?;
-    tls.alpn_protocols = vec![b"h3".to_vec()];
+    tls.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     tls.max_early_data_size = 0;
-    QuicServerConfig::try_from(tls).map(Arc::new).map_err(|e| format!("tls for quic: {e}"))
+    Ok(tls)
 }
 
 #[cfg(test)]
@@ -94,13 +86,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn names_are_checked() {
+        for ok in ["localhost", "127.0.0.1", "::1", "a-b.example.com", "*.example.com"] {
+            assert!(check_names(&[ok.into()]).is_ok(), "{ok}");
+        }
+        for bad in ["", "bad name!", "-x.com", "a..b", "*.", "x_y.com"] {
+            assert!(check_names(&[bad.into()]).is_err(), "{bad:?}");
+        }
+        assert!(check_names(&[]).is_err());
+    }
+
+    #[test]
     fn self_signed_round_trips_through_files() {
         let dir = std::env::temp_dir().join(format!("hc-tls-{}", std::process::id()));
-        let cfg = server_crypto(&Source::SelfSigned { dir: dir.clone() });
+        let cfg = server_config(&Source::SelfSigned { dir: dir.clone() }, &[b"h3"]);
         assert!(cfg.is_ok(), "{:?}", cfg.err());
-        let again = server_crypto(&Source::Files { cert: dir.join("cert.pem"), key: dir.join("key.pem") });
+        let again = server_config(&Source::Files { cert: dir.join("cert.pem"), key: dir.join("key.pem") }, &[b"h3"]);
         assert!(again.is_ok(), "{:?}", again.err());
-        let missing = server_crypto(&Source::Files { cert: dir.join("nope.pem"), key: dir.join("key.pem") });
+        let missing = server_config(&Source::Files { cert: dir.join("nope.pem"), key: dir.join("key.pem") }, &[b"h3"]);
         assert!(missing.is_err());
         let _ = std::fs::remove_dir_all(&dir);
     }

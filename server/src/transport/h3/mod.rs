@@ -1,6 +1,6 @@
-//! HTTP/3 front end: one quinn endpoint per shard on the shard's own SO_REUSEPORT UDP socket
-//! (same port number as TCP), h3 on top, every request answered by the shared
-//! [`router::handle`](crate::router::handle).
+//! HTTP/3 glue: one quinn endpoint per shard on the shard's own SO_REUSEPORT UDP socket (same
+//! port number as TCP), h3 on top, every request answered by the one request path
+//! ([`route::handle`]).
 //!
 //! Off unless `--h3 true`. Limits are explicit settings ([`H3Config`]): concurrent request
 //! streams per connection, idle timeout, request body size (the HTTP/1.1 `max_body_bytes`),
@@ -10,41 +10,23 @@
 //!
 //! # Layout
 //! - `steer`: connection IDs that name the shard, and the reuseport BPF program that reads them.
-//! - `tls`: the certificate (from files, or a self-signed one made at start) and `gen-cert`.
 //! - `baseline` (feature `h3-baseline`): the same requests on quinn + tokio, for the benchmark.
 #[cfg(feature = "h3-baseline")]
 pub(crate) mod baseline;
 pub(crate) mod steer;
-pub(crate) mod tls;
 
-use crate::router::{self, Method, Req, Resp};
-use crate::state::ShardState;
-use crate::stats::{RouteId, Stats};
+use crate::config::H3Config;
+use crate::http::{ApiError, Method, Req, Resp};
+use crate::route;
+use crate::shard_parts::Shard;
+use crate::stats::RouteId;
 use bytes::{Buf, Bytes, BytesMut};
 use h3::error::Code;
 use h3::server::RequestStream;
 use shard::Stop;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
-
-/// HTTP/3 settings, resolved.
-#[derive(Debug, Clone)]
-pub(crate) struct H3Config {
-    /// Concurrent request streams a client may open on one connection.
-    pub(crate) max_streams: u32,
-    /// A connection with no traffic for this long is closed.
-    pub(crate) idle_timeout: Duration,
-    /// Open HTTP/3 connections per shard; further handshakes are refused.
-    pub(crate) max_conns: usize,
-    /// Largest request header section (QPACK-decoded) in bytes.
-    pub(crate) max_field_section: u64,
-    /// The TLS certificate chain and key to present.
-    pub(crate) tls: tls::Source,
-    /// Steer short-header packets to the shard named in their connection ID (see `steer`).
-    pub(crate) steer: bool,
-}
 
 /// What the accept loop needs, built once before the shards start.
 pub(crate) struct Endpoint {
@@ -54,8 +36,9 @@ pub(crate) struct Endpoint {
 impl Endpoint {
     /// Build the QUIC server configuration (TLS + transport limits) shared by every shard.
     pub(crate) fn new(cfg: &H3Config) -> Result<Self, String> {
-        let crypto = tls::server_crypto(&cfg.tls)?;
-        let mut server = quinn::ServerConfig::with_crypto(crypto);
+        let tls = crate::tls::server_config(&cfg.tls, &[b"h3"])?;
+        let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).map_err(|e| format!("tls for quic: {e}"))?;
+        let mut server = quinn::ServerConfig::with_crypto(Arc::new(crypto));
         let mut transport = quinn::TransportConfig::default();
         transport.max_concurrent_bidi_streams(cfg.max_streams.into());
         // The peer's control stream and two QPACK streams (RFC 9114 §6.2), plus grease room.
@@ -69,7 +52,7 @@ impl Endpoint {
 
 /// Run the shard's HTTP/3 endpoint on `sock` until the shard stops, then close its connections
 /// with H3_NO_ERROR and wait (up to the drain timeout) for the peers to acknowledge.
-pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSocket, ep: Arc<Endpoint>) {
+pub(crate) async fn serve(st: Rc<Shard>, stop: Stop, sock: std::net::UdpSocket, ep: Arc<Endpoint>) {
     let Some(h3) = st.cfg.h3.clone() else { return };
     let mut ep_cfg = quinn::EndpointConfig::default();
     if h3.steer {
@@ -96,17 +79,17 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSoc
         monoio::select! {
             inc = endpoint.accept() => match inc {
                 Some(incoming) if open.get() >= h3.max_conns => {
-                    Stats::add(&st.stats.conns_rejected, 1);
+                    st.stats.conns_rejected.add(1);
                     st.stats.count(RouteId::Rejected, 503);
                     incoming.refuse();
                 }
                 Some(incoming) => {
                     let slot = OpenSlot::take(&open);
                     let (st2, stop, h3) = (st.clone(), stop.clone(), h3.clone());
-                    st.spawn("http/3 connection", false, async move {
+                    drop(shard::rt::spawn("http/3 connection", async move {
                         let _slot = slot;
                         connection(&st2, &stop, incoming, &h3).await;
-                    });
+                    }));
                 }
                 None => break,
             },
@@ -114,13 +97,13 @@ pub(crate) async fn serve(st: Rc<ShardState>, stop: Stop, sock: std::net::UdpSoc
         }
     }
     endpoint.close(Code::H3_NO_ERROR.value().try_into().unwrap_or_default(), b"shutting down");
-    if monoio::time::timeout(st.cfg.drain_timeout, endpoint.wait_idle()).await.is_err() {
+    if shard::rt::timeout(st.cfg.drain_timeout, endpoint.wait_idle()).await.is_err() {
         warn!(shard = st.id, "http/3 drain deadline passed");
     }
     debug!(shard = st.id, "http/3 endpoint stopped");
 }
 
-async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming, cfg: &H3Config) {
+async fn connection(st: &Rc<Shard>, stop: &Stop, incoming: quinn::Incoming, cfg: &H3Config) {
     let conn = match incoming.await {
         Ok(c) => c,
         Err(e) => {
@@ -128,7 +111,7 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
             return;
         }
     };
-    Stats::add(&st.stats.conns_accepted, 1);
+    st.stats.conns_accepted.add(1);
     let built =
         h3::server::builder().max_field_section_size(cfg.max_field_section).build::<_, Bytes>(h3_quinn::Connection::new(conn)).await;
     let mut h3c = match built {
@@ -147,7 +130,7 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
         match accepted {
             Ok(Some(resolver)) => {
                 let st2 = st.clone();
-                st.spawn("http/3 request", false, async move {
+                drop(shard::rt::spawn("http/3 request", async move {
                     let st = st2;
                     match resolver.resolve_request().await {
                         Ok((req, stream)) => request(&st, req, stream).await,
@@ -158,7 +141,7 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
                             debug!(shard = st.id, error = %e, "http/3 bad request stream");
                         }
                     }
-                });
+                }));
             }
             Ok(None) => break,
             Err(e) => {
@@ -169,7 +152,7 @@ async fn connection(st: &Rc<ShardState>, stop: &Stop, incoming: quinn::Incoming,
     }
     // Graceful close: GOAWAY, let accepted requests finish.
     let _ = h3c.shutdown(0).await;
-    Stats::add(&st.stats.conns_closed, 1);
+    st.stats.conns_closed.add(1);
 }
 
 /// One of the shard's HTTP/3 connection slots (`h3_max_conns`), given back when dropped, also
@@ -191,7 +174,7 @@ impl Drop for OpenSlot {
 
 /// Count a connection that h3 closed because the peer broke RFC 9114 (h3 sends the error code).
 /// The peer's own close, with any code, and idle timeouts are not errors of ours to count.
-fn protocol_error(st: &ShardState, e: &h3::error::ConnectionError) {
+fn protocol_error(st: &Shard, e: &h3::error::ConnectionError) {
     if e.is_h3_no_error() || !matches!(e, h3::error::ConnectionError::Local { .. }) {
         return;
     }
@@ -200,20 +183,62 @@ fn protocol_error(st: &ShardState, e: &h3::error::ConnectionError) {
 }
 
 /// One request stream: read the body (bounded), route, answer.
-async fn request<S>(st: &ShardState, req: http::Request<()>, mut stream: RequestStream<S, Bytes>)
+async fn request<S>(st: &Rc<Shard>, req: http::Request<()>, mut stream: RequestStream<S, Bytes>)
 where
     S: h3::quic::BidiStream<Bytes>,
 {
-    let t0 = Instant::now();
+    let Some(body) = read_body(st, &mut stream).await else { return };
+    let method = Method::from_token(req.method().as_str().as_bytes());
+    let resp = match body {
+        Body::Complete(body) => {
+            st.stats.bytes_in.add(body.len() as u64);
+            let header = |name| req.headers().get(name).map(|v: &http::HeaderValue| v.as_bytes());
+            let r = Req {
+                method,
+                path: req.uri().path(),
+                query: req.uri().query().unwrap_or(""),
+                content_type: header(http::header::CONTENT_TYPE),
+                accept_encoding: header(http::header::ACCEPT_ENCODING),
+                body: &body,
+            };
+            route::handle(st, &r).await
+        }
+        Body::TooBig => {
+            // RFC 9114 §4.1.1: a complete response may be sent before the request is read, and
+            // the client told to stop sending. Not with `stop_sending` here: h3-quinn 0.0.10
+            // unwraps a stream that an in-flight read has taken (and h3 leaves one in flight
+            // whenever it returns buffered data), so it panics about once in 40 such requests.
+            // Dropping the stream after the response has quinn send STOP_SENDING itself, with
+            // code 0 (which HTTP/3 leaves undefined) instead of H3_NO_ERROR.
+            st.stats.count(RouteId::Protocol, 413);
+            ApiError::new(413, "payload_too_large", "request body too large").into()
+        }
+    };
+    if let Err(e) = respond(st, &mut stream, resp, method == Method::Head).await {
+        debug!(shard = st.id, error = %e, "http/3 respond");
+    }
+}
+
+/// A request body as read.
+enum Body {
+    Complete(BytesMut),
+    /// Larger than `max_body_bytes`.
+    TooBig,
+}
+
+/// Read the whole body, up to the limit. None: the stream failed (counted when it is the
+/// peer's protocol error).
+async fn read_body<S>(st: &Shard, stream: &mut RequestStream<S, Bytes>) -> Option<Body>
+where
+    S: h3::quic::BidiStream<Bytes>,
+{
     let max_body = st.cfg.limits.max_body;
     let mut body = BytesMut::new();
-    let mut too_big = false;
     loop {
         match stream.recv_data().await {
             Ok(Some(mut chunk)) => {
                 if body.len() + chunk.remaining() > max_body {
-                    too_big = true;
-                    break;
+                    return Some(Body::TooBig);
                 }
                 while chunk.has_remaining() {
                     let c = chunk.chunk();
@@ -222,52 +247,19 @@ where
                     chunk.advance(n);
                 }
             }
-            Ok(None) => break,
+            Ok(None) => return Some(Body::Complete(body)),
             Err(e) => {
                 if !e.is_h3_no_error() {
                     st.stats.count(RouteId::Protocol, 400);
                     debug!(shard = st.id, error = %e, "http/3 request body");
                 }
-                return;
+                return None;
             }
         }
     }
-    let method = match *req.method() {
-        http::Method::GET => Method::Get,
-        http::Method::HEAD => Method::Head,
-        http::Method::POST => Method::Post,
-        _ => Method::Other,
-    };
-    let (route, resp) = if too_big {
-        // RFC 9114 §4.1.1: a complete response may be sent before the request is read, and the
-        // client told to stop sending. Not with `stop_sending` here: h3-quinn 0.0.10 unwraps a
-        // stream that an in-flight read has taken (and h3 leaves one in flight whenever it returns
-        // buffered data), so it panics about once in 40 such requests. Dropping the stream after
-        // the response has quinn send STOP_SENDING itself, with code 0 (which HTTP/3 leaves
-        // undefined) instead of H3_NO_ERROR.
-        (RouteId::Protocol, Resp::error(413, "payload_too_large", "request body too large", None))
-    } else {
-        Stats::add(&st.stats.in_flight, 1);
-        let r = Req {
-            method,
-            path: req.uri().path(),
-            query: req.uri().query().unwrap_or(""),
-            content_type: req.headers().get(http::header::CONTENT_TYPE).map(|v| v.as_bytes()),
-            body: &body,
-        };
-        let out = router::handle(st, &r).await;
-        st.stats.in_flight.set(st.stats.in_flight.get().saturating_sub(1));
-        out
-    };
-    st.stats.record(route, resp.status, t0.elapsed().as_nanos() as u64);
-    Stats::add(&st.stats.bytes_in, body.len() as u64);
-    let head_only = method == Method::Head;
-    if let Err(e) = respond(st, &mut stream, resp, head_only).await {
-        debug!(shard = st.id, error = %e, "http/3 respond");
-    }
 }
 
-async fn respond<S>(st: &ShardState, stream: &mut RequestStream<S, Bytes>, r: Resp, head_only: bool) -> Result<(), h3::error::StreamError>
+async fn respond<S>(st: &Shard, stream: &mut RequestStream<S, Bytes>, r: Resp, head_only: bool) -> Result<(), h3::error::StreamError>
 where
     S: h3::quic::BidiStream<Bytes>,
 {
@@ -278,11 +270,10 @@ where
         b = b.header(http::header::CONTENT_LENGTH, r.body.len());
     }
     b = b.header(http::header::DATE, http::HeaderValue::from_maybe_shared(st.date.get()).unwrap_or(http::HeaderValue::from_static("")));
-    if let Some(allow) = r.allow {
-        b = b.header(http::header::ALLOW, allow);
-    }
-    if let Some(secs) = r.retry_after {
-        b = b.header(http::header::RETRY_AFTER, secs);
+    for (name, value) in &r.headers {
+        if let Ok(v) = http::HeaderValue::from_maybe_shared(value.clone()) {
+            b = b.header(*name, v);
+        }
     }
     // Every value above is a valid header value; should one not be, answer 500 rather than panic.
     let resp = b.body(()).unwrap_or_else(|_| {
@@ -292,7 +283,7 @@ where
     });
     stream.send_response(resp).await?;
     if !head_only && !r.body.is_empty() {
-        Stats::add(&st.stats.bytes_out, r.body.len() as u64);
+        st.stats.bytes_out.add(r.body.len() as u64);
         stream.send_data(r.body).await?;
     }
     stream.finish().await

@@ -1,4 +1,5 @@
 //! WebSocket counters: per-shard cells, a mergeable `Send` snapshot, Prometheus text.
+use super::Counter;
 use std::cell::Cell;
 use std::fmt::Write;
 
@@ -12,22 +13,17 @@ fn code_slot(code: u16) -> usize {
 /// One shard's WebSocket counters.
 #[derive(Default)]
 pub(crate) struct Counters {
-    pub(crate) open: Cell<u64>,
-    pub(crate) upgrades: Cell<u64>,
-    pub(crate) refused: Cell<u64>,
-    pub(crate) msgs_in: Cell<u64>,
-    pub(crate) msgs_out: Cell<u64>,
-    pub(crate) pushes: Cell<u64>,
-    pub(crate) backpressure: Cell<u64>,
+    pub(crate) upgrades: Counter,
+    pub(crate) refused: Counter,
+    pub(crate) msgs_in: Counter,
+    pub(crate) msgs_out: Counter,
+    pub(crate) pushes: Counter,
+    pub(crate) backpressure: Counter,
     /// [by server, by peer][code slot]
     closes: Cell<[[u64; CODES.len()]; 2]>,
 }
 
 impl Counters {
-    pub(crate) fn add(c: &Cell<u64>, n: u64) {
-        c.set(c.get().wrapping_add(n));
-    }
-
     pub(crate) fn close(&self, code: u16, by_peer: bool) {
         let mut a = self.closes.get();
         a[usize::from(by_peer)][code_slot(code)] += 1;
@@ -36,7 +32,7 @@ impl Counters {
 
     pub(crate) fn snapshot(&self) -> WsSnapshot {
         WsSnapshot {
-            open: self.open.get(),
+            open: 0,
             upgrades: self.upgrades.get(),
             refused: self.refused.get(),
             msgs_in: self.msgs_in.get(),

@@ -1,11 +1,12 @@
-//! One shard's WebSocket registry: a slot per local connection (waker, deadline, bounded push
-//! queue), topic → subscribers, and the shard's one timer task.
+//! LEAF: one shard's publish/subscribe registry: a slot per local WebSocket connection (waker,
+//! deadline, bounded push queue), topic → subscribers, and the shard's sweeper.
 //!
 //! Nothing here is shared between threads. A publish on another shard arrives as a shard message
-//! (`Sharded::broadcast`) and is delivered here to local subscribers only; there is no lock.
-//! Connections own no timer: the sweeper task wakes the ones whose protocol deadline passed,
-//! so an idle connection costs one slot, one task and one pending poll.
-use super::metrics::Counters;
+//! (`Sharded::map_reduce`) and is delivered here to local subscribers only; there is no lock.
+//! Connections own no timer: the sweeper ([`Hub::sweep_until`], a per-shard service started with
+//! the shard) wakes the ones whose protocol deadline passed, so an idle connection costs one slot,
+//! one task and one pending poll. Imports nothing of this crate; runtime calls go through
+//! `shard::rt`.
 use bytes::Bytes;
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -13,13 +14,19 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+/// Longest topic name.
+const MAX_TOPIC_LEN: usize = 64;
+
+/// A valid topic name: 1–64 of `[A-Za-z0-9._:-]`.
+pub(crate) fn valid_topic(t: &str) -> bool {
+    !t.is_empty() && t.len() <= MAX_TOPIC_LEN && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:-".contains(&b))
+}
+
 /// A connection's index in its shard's slot table.
 pub(crate) type ConnId = u32;
 
 /// Bytes counted per queued message on top of its payload (queue entry + frame header).
 const MSG_OVERHEAD: usize = 48;
-/// Scratch read buffer shared by every connection of the shard.
-pub(crate) const SCRATCH: usize = 64 * 1024;
 /// How often the sweeper looks for passed deadlines.
 const TICK: Duration = Duration::from_millis(100);
 
@@ -76,11 +83,9 @@ pub(crate) struct Hub {
     slots: RefCell<Slots>,
     free: RefCell<Vec<ConnId>>,
     topics: RefCell<HashMap<Rc<str>, HashSet<ConnId>>>,
-    pub(crate) scratch: RefCell<Vec<u8>>,
-    pub(crate) counters: Counters,
+    /// Live registrations.
+    open: Cell<u64>,
     closing: Cell<bool>,
-    sweeper: Cell<bool>,
-    daily: Cell<bool>,
     next_serial: Cell<u32>,
 }
 
@@ -103,7 +108,7 @@ impl Hub {
             self.next_serial.set(serial);
             *s = Slot { live: true, notified: self.closing.get(), serial, ..Slot::default() };
         }
-        Counters::add(&self.counters.open, 1);
+        self.open.set(self.open.get() + 1);
         id
     }
 
@@ -126,7 +131,7 @@ impl Hub {
             }
         }
         self.free.borrow_mut().push(id);
-        self.counters.open.set(self.counters.open.get().saturating_sub(1));
+        self.open.set(self.open.get().saturating_sub(1));
     }
 
     /// Resolves when the connection has something to do (see [`Slot::notified`]).
@@ -300,28 +305,21 @@ impl Hub {
         wakers.into_iter().for_each(Waker::wake);
     }
 
-    /// Start the shard's sweeper once (it also turns the shard's stop into `shutdown`).
-    pub(crate) fn start_sweeper(self: &Rc<Self>, stop: &shard::Stop) {
-        if self.sweeper.replace(true) {
-            return;
-        }
-        let (hub, stop) = (self.clone(), stop.clone());
-        monoio::spawn(async move {
-            let waiter = stop.waiter();
-            loop {
-                let stopping = waiter.is_stopped();
-                monoio::select! {
-                    _ = monoio::time::sleep(TICK) => hub.sweep(Instant::now()),
-                    // Keeps sweeping after the stop: close timeouts must still fire while draining.
-                    _ = waiter.stopped(), if !stopping => hub.shutdown(),
-                }
-            }
-        });
+    /// Live connections.
+    pub(crate) fn open(&self) -> u64 {
+        self.open.get()
     }
 
-    /// True the first time: the caller starts the shard's daily publisher.
-    pub(crate) fn claim_daily(&self) -> bool {
-        !self.daily.replace(true)
+    /// The shard's sweeper: every tick, wake the connections whose deadline passed, until `done`
+    /// is raised (after the drain: close timeouts must still fire while connections close).
+    pub(crate) async fn sweep_until(&self, done: &shard::stop::Waiter) {
+        while !done.is_stopped() {
+            let tick = std::pin::pin!(shard::rt::sleep(TICK));
+            let stopped = std::pin::pin!(done.stopped());
+            if let futures_util::future::Either::Left(_) = futures_util::future::select(tick, stopped).await {
+                self.sweep(Instant::now());
+            }
+        }
     }
 }
 
@@ -357,6 +355,12 @@ mod tests {
         hub.set_unsent(c, 950);
         hub.deliver("t", &msg, 1000);
         assert!(hub.take_pushes(c, 950).1);
+    }
+
+    #[test]
+    fn topic_names() {
+        assert!(valid_topic("daily") && valid_topic("room:42.a-b_c"));
+        assert!(!valid_topic("") && !valid_topic("a b") && !valid_topic(&"x".repeat(65)) && !valid_topic("é"));
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! match the pattern, a page at a time.
 //!
 //! Fields (a JSON object; all but `start`, `end` and `offset`/`zone` optional):
-//! - `start`, `end`: `YYYY-MM-DDTHH:MM[:SS]`; a wall clock a zone skips or repeats takes the
-//!   earlier offset. `step`: seconds, or `"30m"`, `"2h"`, `"1d"` (60 s ..= 1 day).
+//! - `start`, `end`: `YYYY-MM-DDTHH:MM[:SS]`. A wall clock a zone skips or repeats is refused
+//!   (422) like everywhere else, unless `transition` (`reject`, `earlier`, `later`) says which
+//!   instant it means; the same policy reads `birth_datetime`. `step`: seconds, or `"30m"`,
+//!   `"2h"`, `"1d"` (60 s ..= 1 day; default 3600 s).
 //! - `zi`: 子時 convention (as `/v1/saju`).
 //! - Pattern, per pillar `P` in `year`, `month`, `day`, `hour`: `P` (a pillar, `"甲子"` or
 //!   0..59), `P_stem` (`"甲"`/`"갑"` or 0..9), `P_branch` (`"子"`/`"자"` or 0..11),
@@ -12,23 +14,20 @@
 //!   hanja or hangul, e.g. `"正財,偏財"` or `"정재,편재"`; needs `birth_datetime`).
 //! - Birth chart: `birth_datetime` with `birth_offset` or `birth_zone`; `avoid_clash` (bool):
 //!   the day branch must not clash (沖) with the birth day's branch.
-//! - Paging: `cursor` (a point index from `next_cursor`), `limit` (runs per page).
+//! - Paging: `cursor` (a point index from `next_cursor`), `limit` (runs per page; default
+//!   100, at most `search_max_page`).
+//!
+//! Each match carries its first and last wall clock and their UTC offsets (`start_offset_s`,
+//! `end_offset_s`), so two instants of a repeated hour are told apart.
 //!
 //! Limits (flags): the range (`search_max_years`), the number of points
 //! (`search_max_points`), the page size (`search_max_page`). Bad fields → 422 naming the field.
 use super::input::{Fields, InputError};
-use crate::router::{Resp, JSON};
+use crate::config::SearchLimits as Limits;
+use crate::http::{ApiError, MediaType, Serde};
 use engine::search::{Clock, Pattern, PillarPattern, Scan};
 use engine::{BirthInput, GanZhi, Options, TimeBasis, TransitionPolicy, ZiConvention};
 use serde::Serialize;
-
-/// The search limits, from the server's configuration.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    pub(crate) max_years: u32,
-    pub(crate) max_points: u64,
-    pub(crate) max_page: usize,
-}
 
 const POS: [&str; 4] = ["year", "month", "day", "hour"];
 const FIELDS: &[&str] = &[
@@ -62,8 +61,9 @@ const FIELDS: &[&str] = &[
     "hour_ten_gods",
 ];
 
+/// One page of a search.
 #[derive(Serialize)]
-struct Out {
+pub(crate) struct Out {
     points: u64,
     step_s: i64,
     scanned: u64,
@@ -75,7 +75,9 @@ struct Out {
 #[derive(Serialize)]
 struct Match {
     start: String,
+    start_offset_s: i32,
     end: String,
+    end_offset_s: i32,
     points: u64,
     four_pillars: engine::FourPillars,
 }
@@ -84,39 +86,23 @@ struct Match {
 /// search does not stall the shard's other connections.
 const SLICE_POINTS: u64 = 1 << 16;
 
-pub(crate) async fn post(content_type: Option<&[u8]>, body: &[u8], limits: Limits) -> Resp {
-    let ct = content_type.map(|ct| ct.split(|b| *b == b';').next().unwrap_or(b"").trim_ascii().to_ascii_lowercase());
-    if !matches!(ct.as_deref(), None | Some(b"application/json")) {
-        return Resp::error(415, "unsupported_media_type", "send application/json", None);
+/// `POST /v1/saju/search`.
+pub(crate) async fn search(media: MediaType, body: &[u8], limits: Limits) -> Result<Serde<Out>, ApiError> {
+    if !matches!(media, MediaType::Absent | MediaType::Json) {
+        return Err(ApiError::media_type("send application/json"));
     }
     let mut scratch = body.to_vec();
-    let plan = match Fields::from_json(&mut scratch).and_then(|f| plan(&f, limits)) {
-        Ok(p) => p,
-        Err(e) => return super::saju::input_error(&e),
-    };
+    let plan = Fields::from_json(&mut scratch).and_then(|f| plan(&f, limits))?;
     let kernel = engine::arch::active();
-    let mut searcher = match engine::search::Searcher::new(plan.scan, &plan.pattern, plan.cursor, plan.limit) {
-        Ok(s) => s,
-        Err(e) => return super::saju::input_error(&InputError::field("start", e.to_string())),
-    };
+    let mut searcher = engine::search::Searcher::new(plan.scan, &plan.pattern, plan.cursor, plan.limit)
+        .map_err(|e| ApiError::field("start", e.to_string()))?;
     let page = loop {
         if let Some(page) = searcher.step(kernel, SLICE_POINTS) {
             break page;
         }
-        yield_now().await;
+        shard::rt::yield_now().await;
     };
-    let out = answer(&plan, &page, kernel.name());
-    match simd_json::to_vec(&out) {
-        Ok(body) => Resp::new(200, JSON, body),
-        Err(e) => Resp::error(500, "internal", &format!("serialize: {e}"), None),
-    }
-}
-
-/// Lets the shard's other tasks and its I/O run. A self-wake is not enough on monoio: a task
-/// that is always runnable keeps the loop from parking, so completions (accepts, reads) wait
-/// behind it; a timer makes the run queue empty and the loop poll the driver.
-async fn yield_now() {
-    monoio::time::sleep(std::time::Duration::from_micros(1)).await;
+    Ok(Serde(answer(&plan, &page, kernel.name())))
 }
 
 /// A validated search.
@@ -128,7 +114,13 @@ struct Plan {
 }
 
 /// The instant (Unix s) of a wall clock at an offset (minutes) or in a zone.
-fn instant(f: &Fields<'_>, dt_key: &'static str, off_key: &'static str, zone_key: &'static str) -> Result<(i64, Clock), InputError> {
+fn instant(
+    f: &Fields<'_>,
+    dt_key: &'static str,
+    off_key: &'static str,
+    zone_key: &'static str,
+    transition: TransitionPolicy,
+) -> Result<(i64, Clock), InputError> {
     let dt = f.str(dt_key)?.ok_or_else(|| InputError::field(dt_key, "required, e.g. 2027-01-01T00:00"))?;
     let t = engine::calendar::parse_datetime(dt)
         .filter(engine::calendar::DateTime::is_valid)
@@ -147,7 +139,7 @@ fn instant(f: &Fields<'_>, dt_key: &'static str, off_key: &'static str, zone_key
         (None, None) => return Err(InputError::field(off_key, format!("{off_key} (minutes) or {zone_key} is required"))),
     };
     let input = BirthInput::solar(t, time);
-    let opts = Options { transition: TransitionPolicy::Earlier, ..Options::default() };
+    let opts = Options { transition, ..Options::default() };
     let r = engine::pillars::resolve(&input, &opts).map_err(|e| InputError::field(dt_key, e.to_string()))?;
     Ok((r.utc_ms.div_euclid(1000), clock))
 }
@@ -211,8 +203,12 @@ fn ten_gods(f: &Fields<'_>, key: &'static str) -> Result<Option<u16>, InputError
 
 fn plan(f: &Fields<'_>, limits: Limits) -> Result<Plan, InputError> {
     f.only(FIELDS)?;
-    let (start, clock) = instant(f, "start", "offset", "zone")?;
-    let (end, _) = instant(f, "end", "offset", "zone")?;
+    let transition: TransitionPolicy = match f.str("transition")? {
+        Some(t) => t.parse().map_err(|_| InputError::field("transition", "must be reject, earlier or later"))?,
+        None => TransitionPolicy::Reject,
+    };
+    let (start, clock) = instant(f, "start", "offset", "zone", transition)?;
+    let (end, _) = instant(f, "end", "offset", "zone", transition)?;
     if end < start {
         return Err(InputError::field("end", "must not be before start"));
     }
@@ -244,7 +240,7 @@ fn plan(f: &Fields<'_>, limits: Limits) -> Result<Plan, InputError> {
     let mut pattern = Pattern::default();
     let birth = match f.str("birth_datetime")? {
         Some(_) => {
-            let (t, clock) = instant(f, "birth_datetime", "birth_offset", "birth_zone")?;
+            let (t, clock) = instant(f, "birth_datetime", "birth_offset", "birth_zone", transition)?;
             let off = match clock {
                 Clock::Offset(o) => o,
                 Clock::Zone(z) => z.offset_at(t * 1000),
@@ -299,12 +295,15 @@ fn answer(plan: &Plan, page: &engine::search::Page, kernel: &'static str) -> Out
             Clock::Offset(o) => o,
             Clock::Zone(z) => z.offset_at(t * 1000),
         };
-        engine::calendar::DateTime::from_ms((t + i64::from(off)) * 1000).to_string()
+        (engine::calendar::DateTime::from_ms((t + i64::from(off)) * 1000).to_string(), off)
     };
     let matches = page
         .runs
         .iter()
-        .map(|r| Match { start: local(r.first), end: local(r.last), points: r.last - r.first + 1, four_pillars: r.pillars })
+        .map(|r| {
+            let ((start, start_offset_s), (end, end_offset_s)) = (local(r.first), local(r.last));
+            Match { start, start_offset_s, end, end_offset_s, points: r.last - r.first + 1, four_pillars: r.pillars }
+        })
         .collect();
     Out { points: scan.points, step_s: scan.step_s, scanned: page.scanned, kernel, matches, next_cursor: page.next }
 }

@@ -1,34 +1,33 @@
 //! Topic `daily`: today's day pillar (日辰, 일진) in Asia/Seoul and its elements, pushed to a
 //! connection when it subscribes and to every subscriber at 00:00 Asia/Seoul.
 //!
-//! Each shard runs its own midnight timer for its own subscribers (started on the first
-//! `daily` subscription), so the midnight push needs no cross-shard message at all.
-use super::hub::{ConnId, Hub};
-use crate::state::ShardState;
+//! Each shard runs its own midnight timer ([`run`], a per-shard service started with the shard)
+//! for its own subscribers, so the midnight push needs no cross-shard message at all.
+use crate::hub::{ConnId, Hub};
 use bytes::Bytes;
 use serde_json::{json, Value};
-use std::rc::Rc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub(crate) const TOPIC: &str = "daily";
 /// Asia/Seoul is UTC+9 all year (no DST since 1988).
 const KST: i64 = 9 * 3600;
 
-/// Push today's event to a new subscriber, and make sure this shard's midnight timer runs.
-pub(crate) fn on_subscribe(st: &ShardState, hub: &Rc<Hub>, conn: ConnId) {
-    hub.push_to(conn, &event(unix_now()), st.cfg.ws.send_queue);
-    if hub.claim_daily() {
-        let (hub, bound) = (hub.clone(), st.cfg.ws.send_queue);
-        monoio::spawn(async move {
-            while !hub.is_closing() {
-                let now = unix_now();
-                monoio::time::sleep(Duration::from_secs(secs_to_midnight(now))).await;
-                // A second late rather than early: the new day has surely begun.
-                monoio::time::sleep(Duration::from_millis(50)).await;
-                let n = hub.deliver(TOPIC, &event(unix_now()), bound);
-                super::metrics::Counters::add(&hub.counters.pushes, n);
-            }
-        });
+/// Push today's event to a new subscriber.
+pub(crate) fn on_subscribe(hub: &Hub, conn: ConnId, bound: usize) {
+    hub.push_to(conn, &event(unix_now()), bound);
+}
+
+/// The shard's midnight timer: at every 00:00 Asia/Seoul, push the new day to this shard's
+/// subscribers (`pushed` counts them), until `done` is raised.
+pub(crate) async fn run(hub: &Hub, bound: usize, pushed: impl Fn(u64), done: &shard::stop::Waiter) {
+    while !done.is_stopped() {
+        // 50 ms late rather than early: the new day has surely begun.
+        let wait = Duration::from_secs(secs_to_midnight(unix_now())) + Duration::from_millis(50);
+        let sleep = std::pin::pin!(shard::rt::sleep(wait));
+        let stopped = std::pin::pin!(done.stopped());
+        if let futures_util::future::Either::Left(_) = futures_util::future::select(sleep, stopped).await {
+            pushed(hub.deliver(TOPIC, &event(unix_now()), bound));
+        }
     }
 }
 

@@ -2,10 +2,10 @@
 //! benchmark (`bench/h3-vs-quinn-tokio`). One quinn endpoint + h3 on tokio's current_thread
 //! runtime — quinn's own tokio runtime, the stack as its users run it — answering every request
 //! with the very same code as `hypercube serve --h3 true`: the parent module's `request` (body
-//! limit, [`router::handle`](crate::router::handle), stats, response head), the same
+//! limit, [`route::handle`](crate::route::handle), stats, response head), the same
 //! `quinn::ServerConfig` (TLS, stream and idle limits from the same flags).
 //!
-//! `router::handle` takes a `ShardState`, which only a shard can build. So the baseline starts
+//! `route::handle` takes a `Shard`, which only a shard can build. So the baseline starts
 //! ONE shard (the `shard` crate, pinned like `serve`) only to build that state on its thread, and
 //! then blocks that thread in tokio's `block_on`: from there on the thread runs tokio, never
 //! monoio. Requests use the state's config, stats and date cache, which need no runtime. Routes
@@ -13,8 +13,7 @@
 //! monoio timers) never complete here; the benchmark uses `/healthz` and `POST /v1/saju`.
 use super::{protocol_error, request, Endpoint, H3Config};
 use crate::config::Config;
-use crate::state::ShardState;
-use crate::stats::Stats;
+use crate::shard_parts::Shard;
 use bytes::Bytes;
 use shard::{Builder, Placement};
 use std::process::ExitCode;
@@ -41,7 +40,7 @@ pub(crate) fn run(cfg: Config) -> ExitCode {
     let placement = if cfg.pin { Placement::Pinned(cfg.cpus.clone()) } else { Placement::Unpinned };
     let c1 = cfg.clone();
     let started = Builder::new().shards(1).placement(placement).name("h3-baseline").start(
-        move |ctx| Ok(ShardState::new(ctx, c1.clone())),
+        move |ctx| Ok(Shard::new(ctx, c1.clone(), crate::services::Services::default(), None)),
         move |st, _ctx| {
             let (ep, h3) = (ep.clone(), h3.clone());
             async move {
@@ -64,9 +63,9 @@ pub(crate) fn run(cfg: Config) -> ExitCode {
 }
 
 /// Block this (shard) thread in a tokio current_thread runtime serving HTTP/3 on `listen`.
-fn on_tokio(st: Rc<ShardState>, ep: Arc<Endpoint>, h3: H3Config, listen: std::net::SocketAddr) -> std::io::Result<()> {
+fn on_tokio(st: Rc<Shard>, ep: Arc<Endpoint>, h3: H3Config, listen: std::net::SocketAddr) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    // `ShardState` is not `Send`: request tasks go on a LocalSet (tokio's way for such state).
+    // `Shard` is not `Send`: request tasks go on a LocalSet (tokio's way for such state).
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, async move {
         // The socket as `serve` makes it (shard::listener::udp: SO_REUSEPORT, no extra options).
@@ -83,7 +82,7 @@ fn on_tokio(st: Rc<ShardState>, ep: Arc<Endpoint>, h3: H3Config, listen: std::ne
 }
 
 /// `super::connection` with tokio's spawn (and no drain on stop: the baseline is killed).
-async fn connection(st: Rc<ShardState>, incoming: quinn::Incoming, cfg: &H3Config) {
+async fn connection(st: Rc<Shard>, incoming: quinn::Incoming, cfg: &H3Config) {
     let conn = match incoming.await {
         Ok(c) => c,
         Err(e) => {
@@ -91,7 +90,7 @@ async fn connection(st: Rc<ShardState>, incoming: quinn::Incoming, cfg: &H3Confi
             return;
         }
     };
-    Stats::add(&st.stats.conns_accepted, 1);
+    st.stats.conns_accepted.add(1);
     let built =
         ::h3::server::builder().max_field_section_size(cfg.max_field_section).build::<_, Bytes>(h3_quinn::Connection::new(conn)).await;
     let mut h3c = match built {
@@ -118,5 +117,5 @@ async fn connection(st: Rc<ShardState>, incoming: quinn::Incoming, cfg: &H3Confi
             }
         }
     }
-    Stats::add(&st.stats.conns_closed, 1);
+    st.stats.conns_closed.add(1);
 }
